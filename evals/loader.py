@@ -1,0 +1,184 @@
+"""Load and validate suite files; every problem becomes one `path:line: field: reason` line."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from evals.errors import UserError
+from evals.schema import Suite
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LoadedSuite:
+    suite: Suite
+    path: Path
+    sha256: str
+
+
+def _line_map(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
+    """Map every key path in a YAML document to its 1-based line."""
+    out = {} if out is None else out
+    out.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*loc, key.value)
+            out[child] = key.start_mark.line + 1
+            _line_map(value, child, out)
+            out[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            _line_map(value, (*loc, index), out)
+    return out
+
+
+def _line_for(loc: Loc, lines: dict[Loc, int]) -> int:
+    while loc not in lines and loc:
+        loc = loc[:-1]
+    return lines.get(loc, 1)
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> Loc:
+    # pydantic adds the union tag (e.g. "abstain") and validator names to the location: drop them.
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and part.startswith(("function-", "tagged-union[")):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def validation_lines(path: str, exc: ValidationError, lines: dict[Loc, int], data: Any) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = _clean_loc(err["loc"])
+        # drop a trailing union tag that is not a real key in the data
+        node: Any = data
+        real: list[str | int] = []
+        for part in loc:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+                real.append(part)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+                real.append(part)
+            elif err["type"] in ("missing", "extra_forbidden") and part == loc[-1]:
+                real.append(part)
+            else:
+                break
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "field required"
+        problems.append(f"{path}:{_line_for(tuple(real), lines)}: {format_loc(real)}: {msg}")
+    return problems
+
+
+def parse_yaml(path: Path, display: str) -> tuple[Any, dict[Loc, int]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{display}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{display}: not UTF-8 text") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{display}:{line}: (file): YAML syntax error: {reason}") from exc
+    return data, (_line_map(node) if node is not None else {})
+
+
+def validate_model(model: type[BaseModel], path: Path, display: str | None = None) -> tuple[Any, Path]:
+    """Parse a YAML file into `model`, or raise UserError with one line per problem."""
+    display = display or _display(path)
+    data, lines = parse_yaml(path, display)
+    if not isinstance(data, dict):
+        raise UserError(f"{display}:1: (file): expected a mapping at the top level")
+    try:
+        return model.model_validate(data), path
+    except ValidationError as exc:
+        raise UserError(*validation_lines(display, exc, lines, data)) from exc
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_suite(path: str | Path) -> LoadedSuite:
+    path = Path(path)
+    display = _display(path)
+    suite, _ = validate_model(Suite, path, display)
+    data, lines = parse_yaml(path, display)
+    seen: dict[str, int] = {}
+    problems = []
+    for index, item in enumerate(suite.items):
+        if item.id in seen:
+            line = _line_for(("items", index, "id"), lines)
+            problems.append(f"{display}:{line}: items[{index}].id: duplicate id {item.id!r} (first at items[{seen[item.id]}])")
+        else:
+            seen[item.id] = index
+    if problems:
+        raise UserError(*problems)
+    return LoadedSuite(suite=suite, path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def suite_paths(args: list[str], default_dir: Path = Path("suites")) -> list[Path]:
+    """Expand names, files and folders into suite files (a bare name means suites/NAME.yaml)."""
+    if not args:
+        args = [str(default_dir)]
+    out: list[Path] = []
+    for arg in args:
+        p = Path(arg)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.glob("*.yaml") if q.is_file()))
+        elif p.is_file():
+            out.append(p)
+        elif (default_dir / f"{arg}.yaml").is_file():
+            out.append(default_dir / f"{arg}.yaml")
+        else:
+            known = sorted(q.stem for q in default_dir.glob("*.yaml"))
+            raise UserError(f"{arg}: no such suite file or name (known: {', '.join(known) or 'none'})")
+    if not out:
+        raise UserError(f"{' '.join(args)}: no suite files found")
+    return out
+
+
+def load_suites(args: list[str]) -> list[LoadedSuite]:
+    problems: list[str] = []
+    loaded = []
+    for path in suite_paths(args):
+        try:
+            loaded.append(load_suite(path))
+        except UserError as exc:
+            problems.extend(exc.lines)
+    if problems:
+        raise UserError(*problems)
+    names: dict[str, Path] = {}
+    for ls in loaded:
+        if ls.suite.name in names:
+            raise UserError(f"{_display(ls.path)}:1: name: suite name {ls.suite.name!r} also used by {names[ls.suite.name]}")
+        names[ls.suite.name] = ls.path
+    return loaded

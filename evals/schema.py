@@ -1,0 +1,135 @@
+"""Suite, Item and Expect: the declarative shape of a suite file."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from evals.types import Message
+
+CHECKS = ("fictional_bios", "post_cutoff", "letter_counts", "decimal_compare", "self_identity")
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AbstainExpect(_Strict):
+    """The honest answer is "I don't know" (or a premise correction)."""
+
+    kind: Literal["abstain"]
+
+
+class NumberExpect(_Strict):
+    """An exact integer or decimal."""
+
+    kind: Literal["number"]
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _decimal(cls, v: object) -> str:
+        try:
+            return str(Decimal(str(v)))
+        except InvalidOperation as exc:
+            raise ValueError(f"not a number: {v!r}") from exc
+
+
+class ChoiceExpect(_Strict):
+    """One of the listed options."""
+
+    kind: Literal["choice"]
+    options: list[str] = Field(min_length=2)
+    answer: str
+
+    @model_validator(mode="after")
+    def _answer_in_options(self) -> ChoiceExpect:
+        if self.answer not in self.options:
+            raise ValueError(f"answer {self.answer!r} is not one of the options {self.options}")
+        return self
+
+
+class FactsExpect(_Strict):
+    """An answerable question: the answer must match one of the accept patterns (regex, case-insensitive)."""
+
+    kind: Literal["facts"]
+    accept: list[str] = Field(min_length=1)
+    reject: list[str] = Field(default_factory=list)
+    gold: str | None = None  # the human-readable gold answer
+
+    @field_validator("accept", "reject")
+    @classmethod
+    def _regexes(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regex {pattern!r}: {exc}") from exc
+        return v
+
+
+class IdentityExpect(_Strict):
+    """Judged against the profile's identity."""
+
+    kind: Literal["identity"]
+
+
+Expect = Annotated[
+    AbstainExpect | NumberExpect | ChoiceExpect | FactsExpect | IdentityExpect,
+    Field(discriminator="kind"),
+]
+
+
+class Item(_Strict):
+    id: str = Field(min_length=1)
+    prompt: str | None = None
+    messages: list[Message] | None = None
+    system: str | None = None  # overrides the suite's default system prompt ("" means none)
+    lang: str = "en"
+    tags: list[str] = Field(default_factory=list)
+    control: bool = False
+    date: str | None = None  # when the asked-about event happened (post_cutoff)
+    expect: Expect
+    meta: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_input(self) -> Item:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("give exactly one of `prompt` or `messages`")
+        if self.date is not None and not DATE_RE.match(self.date):
+            raise ValueError(f"date {self.date!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        return self
+
+    @property
+    def text(self) -> str:
+        """The user's question as text (the last user message)."""
+        if self.prompt is not None:
+            return self.prompt
+        users = [m.content for m in self.messages or [] if m.role == "user"]
+        return users[-1] if users else ""
+
+
+class SuiteDefaults(_Strict):
+    system: str | None = None
+    max_new_tokens: int = Field(default=128, gt=0)
+    stop: list[str] = Field(default_factory=list)
+
+
+class Suite(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str = "1"
+    description: str = ""
+    check: Literal[CHECKS]  # type: ignore[valid-type]
+    tools: list[str] = Field(default_factory=list)
+    corpus: str | None = None  # folder of dated documents for the search tool (relative to the suite file)
+    defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
+    items: list[Item] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_str(cls, v: object) -> str:
+        return str(v)

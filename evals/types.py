@@ -1,0 +1,56 @@
+"""The message/request/response model every provider shares (plain data, no behaviour)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class ToolCall(BaseModel):
+    id: str = ""
+    name: str
+    arguments: str = "{}"  # raw JSON text as the model wrote it (may be malformed)
+
+
+class Message(BaseModel):
+    role: Role
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+class GenParams(BaseModel):
+    """Generation settings. Greedy unless temperature > 0."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] = Field(default_factory=list)
+
+
+class Request(BaseModel):
+    messages: list[Message]
+    params: GenParams = Field(default_factory=GenParams)
+    tools: list[dict[str, Any]] = Field(default_factory=list)  # OpenAI-style function specs
+    sample: int = 0  # sample index: part of the cache key when sampling
+
+
+class Response(BaseModel):
+    text: str = ""
+    reasoning: str | None = None  # thinking text kept for the record, never scored
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    finish_reason: str | None = None  # "stop" | "length" | "tool_calls" | ...
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    model: str | None = None
+    error: str | None = None  # an API failure: never scored as an answer
+    error_kind: str | None = None  # e.g. "http_400", "timeout", "malformed"
+    retries: int = 0
+    cached: bool = False
