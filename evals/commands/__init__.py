@@ -1,0 +1,1 @@
+"""One module per `probity` subcommand, each with `add_parser(subparsers)` that sets `func`."""
