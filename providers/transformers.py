@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import time
-import importlib.util
 from pathlib import Path
 from typing import Any
 
