@@ -71,6 +71,8 @@ def validation_lines(path: str, exc: ValidationError, lines: dict[Loc, int], dat
         node: Any = data
         real: list[str | int] = []
         for part in loc:
+            if isinstance(node, dict) and part not in node and node.get("kind") == part:
+                continue  # the discriminated union's tag, not a key
             if isinstance(node, dict) and part in node:
                 node = node[part]
                 real.append(part)
@@ -81,6 +83,8 @@ def validation_lines(path: str, exc: ValidationError, lines: dict[Loc, int], dat
                 real.append(part)
             else:
                 break
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found") and isinstance(node, dict):
+            real.append("kind")
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
