@@ -24,7 +24,7 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
-    adapter: Literal["transformers", "openai"]
+    adapter: Literal["transformers", "openai", "scripted"]
     model: str  # transformers: folder, .gguf path or package://pkg/file.gguf; openai: the model id
     params: GenParams = Field(default_factory=GenParams)  # defaults; a suite's max_new_tokens wins
     identity: Identity = Field(default_factory=Identity)
@@ -34,6 +34,8 @@ class Profile(BaseModel):
     batch_size: int = Field(default=16, gt=0)
     device: str = "auto"
     threads: int | None = None
+    # scripted (tests only): seconds to wait per generate() call
+    delay_s: float = Field(default=0.0, ge=0)
     # openai-compatible endpoints
     base_url: str | None = None
     api_key_env: str | None = None  # name of the environment variable holding the key

@@ -10,6 +10,7 @@ from providers.base import Provider
 ADAPTERS = {
     "transformers": "providers.transformers:TransformersProvider",
     "openai": "providers.openai:OpenAIProvider",
+    "scripted": "providers.scripted:ScriptedProvider",
 }
 
 
