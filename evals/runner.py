@@ -172,8 +172,10 @@ def make_cached(provider: Provider, use_cache: bool) -> Provider:
     return CachedProvider(provider, ResponseCache.default())
 
 
-def start_run(config: RunConfig, out: Path, run_dir: Path | None = None) -> RunResult:
-    """Begin a new run (run_dir None) or resume the run in run_dir with its stored configuration."""
+def start_run(config: RunConfig, out: Path, run_dir: Path | None = None,
+              provider: Provider | None = None) -> RunResult:
+    """Begin a new run (run_dir None) or resume the run in run_dir with its stored configuration.
+    `provider` reuses an already loaded model (tests, notebooks); it is not closed here."""
     resume = run_dir is not None
     if resume:
         assert run_dir is not None
@@ -186,7 +188,8 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None) -> RunR
     suites = load_suites(config.suite_args)
     from providers import make_provider
 
-    provider = make_cached(make_provider(profile), config.cache)
+    owned = provider is None
+    provider = make_cached(provider if provider is not None else make_provider(profile), config.cache)
     if resume:
         assert run_dir is not None
         before = {s["name"]: s["sha256"] for s in manifest["suites"]}
@@ -226,5 +229,6 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None) -> RunR
     try:
         Runner(config, run_dir, suites, profile, provider, manifest).run(done)
     finally:
-        provider.close()
+        if owned:
+            provider.close()
     return RunResult(run_dir, manifest)
