@@ -98,7 +98,7 @@ def repair(path: Path, drop_errors: bool = True) -> tuple[set[str], int, int]:
         return set(), 0, 0
     keep: list[bytes] = []
     done: set[str] = set()
-    torn = errors = 0
+    torn = errors = duplicates = 0
     with path.open("rb") as f:
         for raw in f:
             try:
@@ -112,10 +112,11 @@ def repair(path: Path, drop_errors: bool = True) -> tuple[set[str], int, int]:
                 errors += 1
                 continue
             if data["key"] in done:
+                duplicates += 1
                 continue
             done.add(data["key"])
             keep.append(raw)
-    if torn or errors or len(keep) != len(done):
+    if torn or errors or duplicates:
         tmp = path.with_suffix(".jsonl.tmp")
         with tmp.open("wb") as f:
             f.writelines(keep)
