@@ -1,0 +1,127 @@
+"""The agent loop: model turn → tool calls → tool results → model turn ..., for a batch of
+conversations at once. Every step sends all still-active conversations to the provider in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from evals.records import ToolStats
+from evals.tools.base import Tool, ToolResult
+from evals.tools.parse import parse_arguments, parse_tool_calls
+from evals.tools.textproto import parse_text_calls, results_message, with_addendum
+from evals.types import Message, Request, Response, ToolCall
+from providers.base import Provider
+
+Protocol = Literal["native", "text"]
+MAX_CALLS_PER_TURN = 4
+
+
+@dataclass
+class AgentResult:
+    response: Response  # the final model turn: its text is what gets scored (error set: not scored)
+    transcript: list[dict[str, Any]] = field(default_factory=list)  # every model turn and tool call
+    stats: ToolStats = field(default_factory=ToolStats)
+
+
+@dataclass
+class _Conversation:
+    request: Request
+    messages: list[Message]
+    result: AgentResult | None = None
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    stats: ToolStats = field(default_factory=lambda: ToolStats(steps=0))
+
+    def finish(self, response: Response) -> None:
+        self.result = AgentResult(response=response, transcript=self.transcript, stats=self.stats)
+
+
+def _model_entry(step: int, r: Response, calls: list[ToolCall]) -> dict[str, Any]:
+    return {"type": "model", "step": step, "text": r.text, "reasoning": r.reasoning,
+            "tool_calls": [c.model_dump() for c in calls], "finish_reason": r.finish_reason,
+            "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens,
+            "latency_s": round(r.latency_s, 4), "error": r.error, "error_kind": r.error_kind}
+
+
+def _run_call(call: ToolCall, tools: dict[str, Tool]) -> ToolResult:
+    """Run one call; malformed JSON, unknown tools and bad arguments become tool errors."""
+    args, problem = parse_arguments(call)
+    if problem:
+        return ToolResult(error=problem)
+    if call.name not in tools:
+        return ToolResult(error=f"unknown tool {call.name!r}; available: {', '.join(tools) or 'none'}")
+    assert args is not None
+    try:
+        return tools[call.name].run(args)
+    except Exception as exc:  # a tool bug must not end the run; it is recorded as the call's error
+        return ToolResult(error=f"{call.name}: internal error: {type(exc).__name__}: {exc}")
+
+
+def _extract_calls(r: Response, protocol: Protocol, tools: list[Tool]) -> tuple[list[ToolCall], str]:
+    if protocol == "text":
+        return parse_text_calls(r.text, tools), r.text
+    if r.tool_calls:
+        calls = [c if c.id else c.model_copy(update={"id": f"call_{i}"}) for i, c in enumerate(r.tool_calls, 1)]
+        return calls, r.text
+    return parse_tool_calls(r.text)
+
+
+def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools: list[Tool],
+          by_name: dict[str, Tool], last_step: bool) -> None:
+    conv.stats.steps = step
+    calls, text = ([], r.text) if r.error else _extract_calls(r, protocol, tools)
+    conv.transcript.append(_model_entry(step, r, calls))
+    if r.error or not calls:
+        conv.finish(r)
+        return
+    if last_step:
+        conv.transcript.append({"type": "step_limit", "step": step,
+                                "note": f"{len(calls)} tool call(s) not run: the step limit was reached"})
+        conv.finish(r)
+        return
+    results = []
+    for i, call in enumerate(calls):
+        result = (_run_call(call, by_name) if i < MAX_CALLS_PER_TURN else
+                  ToolResult(error=f"too many tool calls in one turn (at most {MAX_CALLS_PER_TURN})"))
+        results.append(result)
+        conv.stats.tool_calls += 1
+        conv.stats.tool_errors += result.error is not None
+        conv.transcript.append({"type": "tool", "step": step, "id": call.id, "name": call.name,
+                                "arguments": call.arguments, "output": result.output, "error": result.error,
+                                "duration_s": round(result.duration_s, 4)})
+    if protocol == "text":
+        conv.messages += [Message(role="assistant", content=r.text), results_message(calls, results)]
+    else:
+        conv.messages.append(Message(role="assistant", content=text, tool_calls=calls))
+        conv.messages += [Message(role="tool", tool_call_id=c.id, name=c.name or "invalid", content=res.for_model())
+                          for c, res in zip(calls, results, strict=True)]
+
+
+def run_agents(provider: Provider, requests: list[Request], tools: list[Tool], protocol: Protocol,
+               max_steps: int = 4) -> list[AgentResult]:
+    """Run every request as a tool-using conversation; results are in request order.
+
+    A step is one model turn. A turn without tool calls is the answer; a provider error ends that
+    conversation with the error response; at `max_steps` the last turn is the answer even if it
+    asks for tools. Tool problems are returned to the model as tool errors and counted."""
+    if max_steps < 1:
+        raise ValueError("max_steps must be at least 1")
+    by_name = {t.name: t for t in tools}
+    specs = [t.spec() for t in tools] if protocol == "native" else []
+    convs = [_Conversation(request=r, messages=with_addendum(r.messages, tools) if protocol == "text" and tools
+                           else list(r.messages)) for r in requests]
+    for step in range(1, max_steps + 1):
+        active = [c for c in convs if c.result is None]
+        if not active:
+            break
+        batch = [c.request.model_copy(update={"messages": list(c.messages), "tools": specs})
+                 for c in active]
+        responses = provider.generate(batch)
+        if len(responses) != len(batch):
+            raise RuntimeError(f"provider returned {len(responses)} responses for {len(batch)} requests")
+        for conv, response in zip(active, responses, strict=True):
+            _step(conv, step, response, protocol, tools, by_name, last_step=step == max_steps)
+    results = [c.result for c in convs]
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+

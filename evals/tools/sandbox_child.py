@@ -1,0 +1,140 @@
+"""The child side of the python sandbox. Runs as a script (`python -I -S sandbox_child.py ...`)
+using only the standard library; never imported by the harness.
+
+    setup WORKDIR   inside fresh user/mount/net/pid namespaces: remount every mount read-only
+                    except WORKDIR, then drop all capabilities (setpriv) and exec `run`
+                    (as a child process: the code is never pid 1)
+    run WORKDIR     read the model's code from stdin, install the audit hook, execute the code
+"""
+
+import os
+import sys
+
+# Modules whose import is refused: native-code escape hatches and raw process creation.
+BLOCKED_IMPORTS = {"ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters"}
+# Audit events that are refused outright (process creation, signalling other processes).
+BLOCKED_EVENTS = {
+    "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+    "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
+}
+# Events that modify the file system: allowed only for paths inside the working directory.
+# value: the argument positions that are paths
+FS_EVENTS = {
+    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
+    "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
+    "shutil.rmtree": (0,),
+}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def _decode_mount_path(raw):
+    # /proc/self/mountinfo escapes space, tab, newline and backslash as \ooo
+    out, i = [], 0
+    while i < len(raw):
+        if raw[i] == "\\" and raw[i + 1 : i + 4].isdigit():
+            out.append(chr(int(raw[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(raw[i])
+            i += 1
+    return "".join(out)
+
+
+def setup(workdir, *flags):
+    import subprocess
+
+    with open("/proc/self/mountinfo") as f:
+        points = [_decode_mount_path(line.split()[4]) for line in f]
+    failed = []
+    for point in points:
+        r = subprocess.run(["mount", "-o", "remount,bind,ro", point], capture_output=True)
+        if r.returncode != 0:
+            failed.append(point)
+    if "/" in failed:
+        sys.stderr.write("sandbox setup failed: cannot make / read-only\n")
+        sys.exit(70)
+    for args in (["--bind", workdir, workdir], ["-o", "remount,bind,rw", workdir]):
+        if subprocess.run(["mount", *args], capture_output=True).returncode != 0:
+            sys.stderr.write("sandbox setup failed: cannot mount the working directory\n")
+            sys.exit(70)
+    setpriv = "/usr/bin/setpriv" if os.path.exists("/usr/bin/setpriv") else "setpriv"
+    # the code must not be pid 1 of the namespace: init ignores signals it has no handler for
+    # (SIGXCPU, a raised SIGSEGV), so run it as a child and report its fate as 128 + signal
+    child = subprocess.run([
+        setpriv, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--",
+        sys.executable, "-I", "-S", "-B", os.path.abspath(__file__), "run", workdir, *flags,
+    ])
+    sys.exit(128 - child.returncode if child.returncode < 0 else child.returncode)
+
+
+def _make_hook(workdir):
+    root = os.path.realpath(workdir)
+
+    def inside(path):
+        if isinstance(path, int):
+            return True  # operations on an already open descriptor
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except Exception:
+            return False
+        return real == root or real.startswith(root + os.sep) or real == "/dev/null"
+
+    def hook(event, args):
+        if event in BLOCKED_EVENTS or event.startswith("socket."):
+            raise PermissionError(f"sandbox: {event} is not allowed")
+        if event == "import" and args[0].partition(".")[0] in BLOCKED_IMPORTS:
+            raise ImportError(f"sandbox: import of {args[0]} is not allowed")
+        if event == "open":
+            path, mode, flags = args
+            name = os.fsdecode(path) if isinstance(path, (str, bytes)) else ""
+            if name.startswith("/proc/") and name.rstrip("/").endswith(("environ", "/mem")):
+                raise PermissionError(f"sandbox: reading {name} is not allowed")
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & WRITE_FLAGS)
+            if writing and not inside(path):
+                raise PermissionError(f"sandbox: writing outside the working directory ({name}) is not allowed")
+        elif event in FS_EVENTS:
+            for i in FS_EVENTS[event]:
+                if i < len(args) and args[i] is not None and not inside(args[i]):
+                    raise PermissionError(f"sandbox: {event} outside the working directory is not allowed")
+
+    return hook
+
+
+def run(workdir, *flags):
+    import ast
+    import traceback
+
+    code = sys.stdin.read()
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - the model's code gets an empty stdin
+    try:
+        tree = ast.parse(code, "<tool>")
+    except SyntaxError:
+        traceback.print_exc(limit=0)
+        sys.exit(1)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):  # echo a final expression, like a REPL
+        last = ast.Expression(tree.body.pop().value)
+    body = compile(tree, "<tool>", "exec")
+    tail = compile(last, "<tool>", "eval") if last is not None else None
+    if "--no-audit-hook" not in flags:  # tests use this to check the OS layer on its own
+        sys.addaudithook(_make_hook(workdir))
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    try:
+        exec(body, namespace)
+        if tail is not None:
+            value = eval(tail, namespace)
+            if value is not None:
+                print(repr(value))
+    except SystemExit:
+        raise
+    except BaseException as exc:  # the model's own error: show its traceback without our frames
+        te = traceback.TracebackException.from_exception(exc)
+        te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename == "<tool>"])
+        sys.stderr.write("".join(te.format()))
+        sys.exit(1)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    {"setup": setup, "run": run}[sys.argv[1]](*sys.argv[2:])
