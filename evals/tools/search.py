@@ -149,7 +149,7 @@ class SearchTool(Tool):
     }
     text_syntax = "a line `search: QUERY`"
 
-    def __init__(self, corpus_dir: Path, k: int = 3, snippet_chars: int = 300) -> None:
+    def __init__(self, corpus_dir: Path, k: int = 3, snippet_chars: int = 400) -> None:
         self.corpus = load_corpus(corpus_dir)
         self.k = k
         self.snippet_chars = snippet_chars
