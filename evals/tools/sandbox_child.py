@@ -57,6 +57,7 @@ def setup(workdir, *flags):
         if subprocess.run(["mount", *args], capture_output=True).returncode != 0:
             sys.stderr.write("sandbox setup failed: cannot mount the working directory\n")
             sys.exit(70)
+    os.chdir(workdir)  # re-enter through the new writable mount (the old cwd is on the read-only one)
     setpriv = "/usr/bin/setpriv" if os.path.exists("/usr/bin/setpriv") else "setpriv"
     # the code must not be pid 1 of the namespace: init ignores signals it has no handler for
     # (SIGXCPU, a raised SIGSEGV), so run it as a child and report its fate as 128 + signal
@@ -105,6 +106,7 @@ def run(workdir, *flags):
     import ast
     import traceback
 
+    os.chdir(workdir)
     code = sys.stdin.read()
     sys.stdin = open(os.devnull)  # noqa: SIM115 - the model's code gets an empty stdin
     try:
