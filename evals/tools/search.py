@@ -1,4 +1,4 @@
-"""The `search` tool: BM25 (rank-bm25) over a folder of dated documents.
+"""The `search` tool: BM25+ (rank-bm25) over a folder of dated documents.
 
 A corpus is a folder of `.md`/`.markdown`/`.txt` files (searched recursively; README.md is skipped).
 A file may start with a YAML front matter giving `title`, `date` and `source`:
@@ -98,7 +98,7 @@ class Corpus:
     """A BM25 index over one folder, built once."""
 
     def __init__(self, folder: Path) -> None:
-        from rank_bm25 import BM25Okapi
+        from rank_bm25 import BM25Plus
 
         self.folder = Path(folder)
         if not self.folder.is_dir():
@@ -109,7 +109,7 @@ class Corpus:
         if not self.docs:
             raise UserError(f"search corpus {self.folder}: no .md/.txt documents")
         self._tokens = [tokenize(f"{d.title} {d.title} {d.body}") for d in self.docs]
-        self._bm25 = BM25Okapi(self._tokens)
+        self._bm25 = BM25Plus(self._tokens)  # idf stays positive in tiny corpora
 
     def search(self, query: str, k: int = 3) -> list[tuple[float, Document]]:
         terms = tokenize(query)
