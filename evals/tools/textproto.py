@@ -12,7 +12,7 @@ from evals.tools.parse import parse_tool_calls
 from evals.types import Message, ToolCall
 
 _PY_FENCE = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\n(.*?)(?:```|\Z)", re.S | re.I)
-_LINE = re.compile(r"^[ \t>*`-]*(calculator|search)[ \t*`]*:[ \t]*(.*?)[ \t`*]*$", re.M | re.I)
+_LINE = re.compile(r"^[ \t>*`-]*(calculator|search)[ \t*`]*:[ \t*`]*(.*?)[ \t`*]*$", re.M | re.I)
 _ARG = {"python": "code", "calculator": "expression", "search": "query"}
 
 
