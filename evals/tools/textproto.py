@@ -13,6 +13,11 @@ from evals.types import Message, ToolCall
 
 _PY_FENCE = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\n(.*?)(?:```|\Z)", re.S | re.I)
 _LINE = re.compile(r"^[ \t>*`-]*(calculator|search)[ \t*`]*:[ \t*`]*(.*?)[ \t`*]*$", re.M | re.I)
+_EXAMPLES = {
+    "python": "```python\nprint(sum(1 for c in 'banana' if c == 'a'))\n```",
+    "calculator": "calculator: (3.5 + 4) * 2",
+    "search": "search: Tour de France 2019 winner",
+}
 _ARG = {"python": "code", "calculator": "expression", "search": "query"}
 
 
@@ -22,6 +27,9 @@ def system_addendum(tools: list[Tool]) -> str:
         lines.append(f"- {tool.name}: {tool.text_syntax}\n  {tool.description}")
     lines.append("The results come back in the next message. When you know the answer, reply with the "
                  "answer only and no tool call. If the tools do not give you the answer, say that you do not know.")
+    example = _EXAMPLES.get(tools[0].name) if tools else None
+    if example:
+        lines.append(f"Example of a tool call:\n{example}")
     return "\n".join(lines)
 
 
