@@ -154,3 +154,9 @@ def test_python_tool_checks_arguments():
     assert tool.run({}).error and tool.run({"code": 1}).error and tool.run({"code": " "}).error
     assert tool.run({"code": "print(1)", "x": 2}).error
     assert tool.run({"code": "print(2 + 2)"}).output.strip() == "4"
+
+
+def test_rlimits_are_applied(run):
+    r = run("import resource as r\nprint([r.getrlimit(getattr(r, n))[0] for n in "
+            "('RLIMIT_CPU', 'RLIMIT_AS', 'RLIMIT_FSIZE', 'RLIMIT_CORE')])")
+    assert r.ok and r.output.strip() == f"[1, {256 * 1024 * 1024}, {1024 * 1024}, 0]"

@@ -1,7 +1,7 @@
 """Run untrusted Python in a separate, limited process.
 
 Layers (see README "Tool-assisted mode"):
-  1. a fresh process in its own session with rlimits: CPU seconds, address space, processes,
+  1. a fresh process in its own session with rlimits (set by the child script before the code runs): CPU seconds, address space, processes,
      file size (which also caps captured output), no core files; killed as a whole process group
      on a wall-clock deadline;
   2. where user namespaces work (`unshare`), new user/mount/net/pid namespaces: no network
@@ -16,7 +16,6 @@ temporary folder removed afterwards.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import signal
 import stat
@@ -56,25 +55,17 @@ def _own_process_count() -> int:
     return n
 
 
-def _preexec(limits: SandboxLimits, nproc: int) -> None:
-    """Runs in the child between fork and exec: only async-signal-safe-ish calls."""
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb * mb, limits.fsize_mb * mb))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    os.umask(0o077)
-
-
 def _minimal_env(workdir: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
 
 
-def _command(workdir: str, namespaces: bool, audit_hook: bool) -> list[str]:
+def _command(workdir: str, namespaces: bool, audit_hook: bool, limits: SandboxLimits, nproc: int) -> list[str]:
     py = [sys.executable, "-I", "-S", "-B", CHILD]
-    flags = [] if audit_hook else ["--no-audit-hook"]
+    mb = 1024 * 1024
+    flags = [f"--limits={limits.cpu_s},{limits.memory_mb * mb},{limits.fsize_mb * mb},{nproc}"]
+    if not audit_hook:
+        flags.append("--no-audit-hook")
     if not namespaces:
         return [*py, "run", workdir, *flags]
     unshare = shutil.which("unshare") or "unshare"
@@ -125,9 +116,9 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits(), isolation: Is
     try:
         with out_path.open("wb") as out, err_path.open("wb") as err:
             proc = subprocess.Popen(
-                _command(workdir, namespaces, audit_hook), stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=workdir,
-                env=_minimal_env(workdir), start_new_session=True, close_fds=True,
-                preexec_fn=lambda: _preexec(limits, nproc),
+                _command(workdir, namespaces, audit_hook, limits, nproc), stdin=subprocess.PIPE, stdout=out,
+                stderr=err, cwd=workdir, env=_minimal_env(workdir), start_new_session=True, close_fds=True,
+                umask=0o077,
             )
             try:
                 proc.communicate(code.encode("utf-8", errors="replace"), timeout=limits.wall_s)

@@ -40,8 +40,25 @@ def _decode_mount_path(raw):
     return "".join(out)
 
 
+def apply_limits(flags):
+    """Set the rlimits passed as `--limits=CPU_S,AS_BYTES,FSIZE_BYTES,NPROC` (inherited by children)."""
+    import resource
+
+    spec = next((f.partition("=")[2] for f in flags if f.startswith("--limits=")), None)
+    if spec is None:
+        return
+    cpu, mem, fsize, nproc = (int(x) for x in spec.split(","))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
 def setup(workdir, *flags):
     import subprocess
+
+    apply_limits(flags)
 
     with open("/proc/self/mountinfo") as f:
         points = [_decode_mount_path(line.split()[4]) for line in f]
@@ -105,6 +122,8 @@ def _make_hook(workdir):
 def run(workdir, *flags):
     import ast
     import traceback
+
+    apply_limits(flags)  # again: harmless when inherited from `setup`, needed without namespaces
 
     os.chdir(workdir)
     code = sys.stdin.read()
