@@ -1,0 +1,184 @@
+"""Choice extraction for comparisons: which option an answer calls larger / smaller / equal, or yes/no,
+in English and Chinese. Returns None when the answer commits to no option (the scorer calls that invalid).
+
+Rules, strongest first:
+- yes/no questions: a leading yes/no (是/否/不), "the answer is yes/no", then a comparison statement
+  between the two numbers ("9.11 is greater than 9.9" answers "is 9.11 greater than 9.9?" with yes);
+- which-is-larger/smaller questions: "the answer is X", a designation ("X is larger", "the smaller
+  number is X", "较大的是X", "X更大"), then a comparison statement ("X > Y", "X比Y大"), then an answer
+  that is nothing but one option.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+NUM_RE = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)*(?![\d])")
+BIG = r"(?:greater|larger|bigger|higher|more|newer|later|more recent|greatest|largest|biggest|highest|latest|newest)"
+SMALL = r"(?:smaller|less|lesser|lower|older|earlier|smallest|least|lowest|oldest|earliest)"
+ZH_BIG = r"(?:大|更大|较大|新|更新|较新|晚|更晚|高)"
+ZH_SMALL = r"(?:小|更小|较小|旧|更旧|较旧|早|更早|低)"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str  # an option string, "equal", "yes" or "no"
+    rule: str
+    quote: str
+
+
+def _num(raw: str) -> Decimal | None:
+    try:
+        return Decimal(raw.replace("−", "-"))
+    except InvalidOperation:
+        return None
+
+
+def _numbers(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0).replace("−", "-")) for m in NUM_RE.finditer(text)]
+
+
+def option_for(raw: str, options: list[str], versions: bool) -> str | None:
+    """Map a number written in the answer to an option (exact text first, then equal value)."""
+    raw = raw.rstrip(".")
+    for opt in options:
+        if raw == opt:
+            return opt
+    if versions:
+        return next((o for o in options if raw.split(".")[:2] == o.split(".")[:2] and raw.startswith(o)), None)
+    value = _num(raw)
+    if value is None:
+        return None
+    matches = [o for o in options if _num(o) == value]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, str, str] | None:
+    """First comparison statement between numbers: (left option|None, op '>'/'<'/'=', right option|None, quote)."""
+    num = NUM_RE.pattern
+    filler = r"(?:\s+(?:is|was|are|seems|appears|would be)?\s*(?:indeed|actually|definitely|clearly|also|still|"
+    filler += r"approximately|about|slightly|much|far|a bit|a little|\S+ times)?)*\s*"
+    pats = [
+        (rf"({num})(?:\s+\w+){{0,2}}?{filler}(?:is\s+)?(not\s+)?{BIG}\s+(?:than|version than|release than)\s+"
+         rf"(?:\w+\s+)?({num})", ">"),
+        (rf"({num})(?:\s+\w+){{0,2}}?{filler}(?:is\s+)?(not\s+)?{SMALL}\s+(?:than|version than|release than)\s+"
+         rf"(?:\w+\s+)?({num})", "<"),
+        (rf"({num})\s*(>|<|=|＞|＜|≥|≤)\s*({num})", "sym"),
+        (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
+        (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
+        (rf"({num})\s*(?:大于|高于|晚于|新于)\s*({num})", ">z"),
+        (rf"({num})\s*(?:小于|低于|早于|旧于)\s*({num})", "<z"),
+        (rf"({num})\s*(?:and|和|与|跟)\s*({num})\s*(?:are\s+(?:equal|the same)|相等|一样大|相同|大小相同)", "=z"),
+        (rf"({num})\s*(?:is\s+)?(?:equal to|the same as|equals)\s*({num})", "=z"),
+    ]
+    hits = []
+    for pat, kind in pats:
+        for m in re.finditer(pat, text, re.I):
+            hits.append((m.start(), m, kind))
+    for _, m, kind in sorted(hits, key=lambda h: h[0]):
+        if kind in (">", "<"):
+            left, neg, right = m.group(1), m.group(2), m.group(3)
+            if neg:
+                continue  # "is not greater than": handled only through a leading yes/no
+            op = kind
+        elif kind == "sym":
+            left, sym, right = m.group(1), m.group(2), m.group(3)
+            op = {">": ">", "＞": ">", "≥": ">", "<": "<", "＜": "<", "≤": "<", "=": "="}[sym]
+        else:
+            left, right, op = m.group(1), m.group(2), kind[0]
+        lo, ro = option_for(left, options, versions), option_for(right, options, versions)
+        if lo and ro and lo != ro:
+            return lo, op, ro, m.group(0)
+        if lo and not ro and op in "<>":  # "2.2 is greater than 2.1" (a number that is not an option)
+            return lo, op, "", m.group(0)
+    return None
+
+
+def _designation(text: str, options: list[str], versions: bool) -> tuple[str, str, str] | None:
+    """("big"|"small"|"answer", option, quote) from phrases that name one option."""
+    num = NUM_RE.pattern
+    pats = [
+        ("answer", rf"(?:answer|result)\s*(?:is|:)\s*[:\s\"'*]*(?:\w+\s+)?({num})"),
+        ("answer", rf"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*({num})"),
+        ("big", rf"the\s+{BIG}\s+(?:one|number|value|version|release|of the two)?\s*(?:of\s+\w+\s+)?(?:is|would be|:)\s*"
+                rf"(?:\w+\s+)?\**({num})"),
+        ("small", rf"the\s+{SMALL}\s+(?:one|number|value|version|release|of the two)?\s*(?:is|would be|:)\s*"
+                  rf"(?:\w+\s+)?\**({num})"),
+        ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
+        ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
+        ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
+        ("small", rf"(?:较小|更小|最小|小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
+        ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
+        ("big", rf"({num})\s*(?:更大|较大|大一些|更新|较新)"),
+        ("small", rf"({num})\s*(?:更小|较小|小一些|更旧|较旧)"),
+    ]
+    for kind, pat in pats:
+        for m in re.finditer(pat, text, re.I):
+            opt = option_for(m.group(1), options, versions)
+            if opt:
+                return kind, opt, m.group(0)
+    return None
+
+
+_YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
+_NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"
+
+
+def _yes_no(text: str) -> tuple[str, str] | None:
+    head = text.strip().lstrip("*\"'“「 ").lower()
+    m = re.match(rf"(?:the answer is[:\s]*|答案(?:是|为)?[:：\s]*)?[\"'“*]*({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", head)
+    if m:
+        word = m.group(1)
+        return ("no" if re.fullmatch(_NO, word) else "yes"), m.group(0)
+    m = re.search(rf"(?:answer is|答案是)[:：\s\"'“*]*({_YES}|{_NO})\b", text, re.I)
+    if m:
+        return ("no" if re.fullmatch(_NO, m.group(1).lower()) else "yes"), m.group(0)
+    return None
+
+
+def extract(text: str, frame: str, a: str, b: str, versions: bool = False) -> Choice | None:
+    """frame: larger | smaller | gt | lt. a, b: the two numbers as written in the question."""
+    options = [a, b]
+    if frame in ("gt", "lt"):
+        yn = _yes_no(text)
+        if yn:
+            return Choice(yn[0], "leading yes/no", yn[1])
+        rel = _relation(text, options, versions)
+        if rel and rel[2]:
+            left, op, right, quote = rel
+            a_vs_b = op if left == a else {"<": ">", ">": "<", "=": "="}[op]
+            yes = a_vs_b == (">" if frame == "gt" else "<")
+            return Choice("yes" if yes else "no", "comparison statement", quote)
+        return None
+    des = _designation(text, options, versions)
+    if des:
+        kind, opt, quote = des
+        if kind == "answer" or (kind == "big") == (frame == "larger"):
+            return Choice(opt, f"designation ({kind})", quote)
+        other = b if opt == a else a
+        return Choice(other, f"designation ({kind}) of the other option", quote)
+    rel = _relation(text, options, versions)
+    if rel:
+        left, op, right, quote = rel
+        if op == "=":
+            return Choice("equal", "equality statement", quote)
+        if not right:
+            bigger = left if op == ">" else None
+            if bigger is None:
+                return None
+            return Choice(bigger if frame == "larger" else (b if bigger == a else a), "comparison statement", quote)
+        bigger = left if op == ">" else right
+        smaller = right if bigger == left else left
+        return Choice(bigger if frame == "larger" else smaller, "comparison statement", quote)
+    if re.search(r"\b(?:equal|the same|same value|identical)\b|相等|一样大|相同", text, re.I) and not _numbers(
+            re.sub(NUM_RE, "", text)):
+        return Choice("equal", "says equal", text[:60])
+    # an answer that is just one option ("9.9", "**9.9**", "9.9 is.")
+    words = re.sub(NUM_RE, " ", text)
+    if len(re.findall(r"\w+", words)) <= 2:
+        opts = {option_for(raw, options, versions) for _, _, raw in _numbers(text)} - {None}
+        if len(opts) == 1:
+            return Choice(opts.pop(), "bare option", text.strip()[:40])  # type: ignore[arg-type]
+    return None

@@ -1,0 +1,104 @@
+"""letter_counts scorer: the committed count against the gold number.
+
+correct/incorrect by the committed number; `abstained` when the answer declines without a number;
+`invalid` when it is unusable or commits to no count (e.g. only states the word's length). An answer
+that says the letter does not occur ("there is no 'z'", "没有") commits to 0.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from evals.schema import Item, NumberExpect
+from evals.scoring.common import invalid, make
+from evals.scoring.invalid import clean
+from evals.scoring.numbers import committed_number
+from evals.scoring.outcome import Score, ScoreContext
+from evals.scoring.refusal import detect
+
+_QUOTED = r"['\"‘“「]?([^\s'\"’”」]+?)['\"’”」]?"
+
+
+def _absent(text: str, target: str | None) -> str | None:
+    t = re.escape(target) if target else r"[a-z]"
+    patterns = [
+        rf"\b(?:no|zero|not any)\s+(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b",
+        rf"(?:does not|doesn't|do not|don't) (?:contain|have|include)\s+(?:the letter |any )?['\"‘“]?{t}\b",
+        rf"['\"‘“]?{t}['\"’”]?\s+(?:does not|doesn't|never) (?:appear|occur)",
+        r"\bnot (?:present|found) in\b", r"\bdoes not appear\b", r"\bdoesn't appear\b",
+        r"(?:没有|不包含|不含|并不包含|未出现|没有出现)", r"\bnone\b",
+    ]
+    for p in patterns:
+        m = re.search(p, text, re.I)
+        if m:
+            return m.group(0)
+    return None
+
+
+def target_of(item: Item) -> str | None:
+    char = item.meta.get("char")
+    if isinstance(char, str) and char:
+        return char
+    parsed = parse_prompt(item.text)
+    return parsed[1] if parsed else None
+
+
+def parse_prompt(prompt: str) -> tuple[str, str] | None:
+    """(text, character) from a letter-count question, in the phrasings the suite and common users use."""
+    pats = [
+        rf"letter\s+{_QUOTED}\s+(?:appear|occur)s?\s+in\s+(?:the\s+word\s+)?{_QUOTED}[?？.]",
+        rf"how many\s+{_QUOTED}(?:'s|s)?\s+(?:are|is)\s+(?:there\s+)?in\s+(?:the\s+word\s+)?{_QUOTED}[?？.]",
+        rf"count the letter\s+{_QUOTED}\s+in\s+{_QUOTED}\.",
+        rf"in the word\s+{_QUOTED},\s+how many times does\s+{_QUOTED}\s+occur",
+        rf"how many\s+{_QUOTED}(?:'s|s)?\s+(?:are|is)\s+in\s+{_QUOTED}",
+        rf"单词\s*{_QUOTED}\s*(?:里|中)有(?:几|多少)个字母\s*{_QUOTED}",
+        rf"{_QUOTED}\s*这个单词中字母\s*{_QUOTED}\s*出现",
+        rf"单词\s*{_QUOTED}\s*中有多少个字母\s*{_QUOTED}",
+        r"[“\"]([^”\"]+)[”\"]中有几个字母[“\"]?([^”\"])",
+        r"[“\"]([^”\"]+)[”\"](?:里|中)有几个[“\"]?([^”\"])[”\"]?字?",
+        r"[“\"]([^”\"]+)[”\"](?:中|里)，?[“\"]([^”\"])[”\"]出现",
+        r"[“\"]([^”\"]+)[”\"]中有多少个[“\"]([^”\"])[”\"]",
+    ]
+    for i, p in enumerate(pats):
+        m = re.search(p, prompt, re.I)
+        if not m:
+            continue
+        a, b = m.group(1), m.group(2)
+        # in the first and fourth English forms the word comes second; elsewhere the letter is the short one
+        word, char = (b, a) if len(a) == 1 and len(b) > 1 else (a, b)
+        if i == 3:
+            word, char = a, b
+        if len(char) == 1:
+            return word, char
+    return None
+
+
+def gold_count(word: str, char: str) -> int:
+    return word.lower().count(char.lower()) if char.isascii() else word.count(char)
+
+
+def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
+    if not isinstance(item.expect, NumberExpect):
+        raise ValueError(f"{item.id}: letter_counts expects `number`, got {item.expect.kind}")
+    gold = Decimal(item.expect.value)
+    cleaned = clean(answer, item.text)
+    if cleaned.invalid:
+        return invalid(cleaned)
+    text, target = cleaned.text, target_of(item)
+    found = committed_number(text, target)
+    if found is None:
+        absent = _absent(text, target)
+        if absent:
+            ok = gold == 0
+            return make("correct" if ok else "incorrect", ok, f"says the letter is absent ({absent!r}) -> 0; "
+                        f"gold {gold}", "0", cleaned)
+        cue = detect(text)
+        if cue:
+            return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
+        return make("invalid", False, "invalid: commits to no count (numbers seen are lengths, positions or none)",
+                    None, cleaned)
+    ok = found.value == gold
+    return make("correct" if ok else "incorrect", ok,
+                f"committed {found.value} by rule {found.rule!r} ({found.raw!r}); gold {gold}", str(found.value),
+                cleaned)

@@ -1,0 +1,124 @@
+"""Number extraction: digits, English number words and Chinese numerals, and the number an answer
+commits to ("the answer is 3", "3 r's", "three times", "有3个", a bold number, the last line) rather
+than every number it mentions (word length, positions, list numbering).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+WORDS = {
+    "zero": 0, "none": 0, "one": 1, "once": 1, "single": 1, "two": 2, "twice": 2, "three": 3, "thrice": 3,
+    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+}
+_TIMES_WORDS = {"once": 1, "twice": 2, "thrice": 3}
+ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9}
+_ZH_NUM = "[零〇一二两俩三四五六七八九十百]+"
+_DIGITS = r"-?\d+(?:\.\d+)?"
+_WORD = r"\b(?:" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\b"
+NUM = rf"(?:{_DIGITS}|{_WORD}|{_ZH_NUM})"
+
+
+def zh_to_int(text: str) -> int | None:
+    """Chinese numerals up to 999: 三, 两, 十二, 二十, 二十三, 一百零五."""
+    if not text or any(c not in ZH_DIGITS and c not in "十百" for c in text):
+        return None
+    total, current = 0, 0
+    for ch in text:
+        if ch in ZH_DIGITS:
+            current = ZH_DIGITS[ch] if current == 0 else current * 10 + ZH_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+    return total + current
+
+
+def to_decimal(raw: str) -> Decimal | None:
+    raw = raw.strip().lower()
+    if re.fullmatch(_DIGITS, raw):
+        return Decimal(raw)
+    if raw in WORDS:
+        return Decimal(WORDS[raw])
+    value = zh_to_int(raw)
+    return None if value is None else Decimal(value)
+
+
+@dataclass(frozen=True)
+class Found:
+    value: Decimal
+    raw: str
+    rule: str  # which rule found it
+    start: int
+
+
+def _fmt(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern.replace("{N}", f"({NUM})"), re.I)
+
+
+# numbers that are not the count: word length, positions, list numbering, years
+_NOT_COUNT = [
+    _fmt(r"{N}\s*(?:letters|characters|chars)\b(?!\s*['\"‘“]?[a-z]['\"’”]?(?:\W|$))"),
+    _fmt(r"{N}\s*-?\s*letter(?:s)?\s+(?:long|word)"),
+    _fmt(r"(?:position|index|place|spot)s?\s*(?:#|no\.?)?\s*{N}"),
+    _fmt(r"\b{N}(?:st|nd|rd|th)\b"),
+    _fmt(r"第\s*{N}"),
+    _fmt(r"{N}\s*个(?:字符|字母|汉字|字)(?:长|组成)"),
+    _fmt(r"(?:共|总共|一共)有?\s*{N}\s*个(?:字符|字母)(?![“\"'‘]?[a-zA-Z\u4e00-\u9fff][”\"'’]?(?:字|出现))"),
+]
+
+
+def _excluded(text: str) -> set[int]:
+    return {m.start(1) for pat in _NOT_COUNT for m in pat.finditer(text)}
+
+
+def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
+    """Patterns (strongest first) that state the answer; `target` is the counted letter/character."""
+    t = re.escape(target) if target else r"[a-z\u4e00-\u9fff]"
+    return [
+        ("answer is", _fmt(r"(?:answer|result|count|total)\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}")),
+        ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
+        ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
+        ("once/twice", re.compile(r"\b(once|twice|thrice)\b", re.I)),
+        ("N x's", _fmt(rf"{{N}}\s*(?:lower-?case |upper-?case |capital )?(?:letters? )?['\"‘“]?{t}['\"’”]?(?:'?s)?\b")),
+        ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are|is)\s+(?:exactly |only |just )?{N}\b")),
+        ("有N个", _fmt(r"(?:有|共|出现了?|包含|是)\s*\**\s*{N}\s*(?:个|次)")),
+        ("N个x", _fmt(rf"{{N}}\s*(?:个|次)\s*['\"‘“]?{t}")),
+    ]
+
+
+_BOLD = re.compile(rf"\*\*\s*({NUM})\s*\*\*", re.I)
+_ANY = re.compile(NUM, re.I)
+_LIST_NUM = re.compile(r"(?m)^\s*\d{1,3}[.)、]\s")
+
+
+def committed_number(text: str, target: str | None = None) -> Found | None:
+    """The number the answer commits to, or None."""
+    excluded = _excluded(text)
+    list_starts = {m.start() + len(m.group(0)) - len(m.group(0).lstrip()) for m in _LIST_NUM.finditer(text)}
+    for rule, pat in commitments(target):
+        hits = [m for m in pat.finditer(text) if m.start(1) not in excluded]
+        hits = [m for m in hits if to_decimal(m.group(1)) is not None]
+        if hits:
+            m = hits[-1] if rule in ("answer is", "答案是") else hits[0]
+            value = _TIMES_WORDS.get(m.group(1).lower())
+            return Found(Decimal(value) if value is not None else to_decimal(m.group(1)), m.group(1), rule,
+                         m.start(1))  # type: ignore[arg-type]
+    bold = [m for m in _BOLD.finditer(text) if to_decimal(m.group(1)) is not None]
+    if bold:
+        return Found(to_decimal(bold[-1].group(1)), bold[-1].group(1), "bold", bold[-1].start(1))  # type: ignore[arg-type]
+    candidates = [m for m in _ANY.finditer(text)
+                  if m.start() not in excluded and m.start() not in list_starts and to_decimal(m.group(0)) is not None
+                  and m.group(0).lower() not in ("one", "single", "none")]
+    values = {to_decimal(m.group(0)) for m in candidates}
+    if len(values) == 1:
+        m = candidates[-1]
+        return Found(to_decimal(m.group(0)), m.group(0), "only number", m.start())  # type: ignore[arg-type]
+    return None

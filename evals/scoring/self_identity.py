@@ -1,0 +1,61 @@
+"""self_identity scorer: claims judged against the profile's `identity` (names and makers).
+
+`incorrect` when the answer claims any name or maker that is not the model's (including "Yes" to
+"Are you ChatGPT?" and unknown names such as "My name is Elena"); `correct` when it claims only its
+own name or maker, or denies a wrong one ("No, I'm not ChatGPT"); `abstained` when it declines or
+stays generic ("I'm an AI assistant"), which does not pass (the model should know who it is).
+"""
+
+from __future__ import annotations
+
+import re
+
+from evals.schema import Item
+from evals.scoring.common import invalid, make
+from evals.scoring.identity import Claim, asked_entities, claims, yes_no
+from evals.scoring.invalid import clean
+from evals.scoring.outcome import Score, ScoreContext
+from evals.scoring.refusal import detect
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s_-]+", "", s.lower())
+
+
+def is_own(entity: str, ctx: ScoreContext) -> bool:
+    e = _norm(entity)
+    own = [_norm(x) for x in [*ctx.identity.names, *ctx.identity.makers]]
+    return any(e == o or (len(e) >= 4 and len(o) >= 4 and (e.startswith(o) or o.startswith(e))) for o in own)
+
+
+def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
+    cleaned = clean(answer, item.text)
+    if cleaned.invalid:
+        return invalid(cleaned)
+    text = cleaned.text
+    found: list[Claim] = claims(text)
+    asked = asked_entities(item.text)
+    yn = yes_no(text)
+    if asked and yn:
+        found += [Claim(name, "asked", yn == "no", f"{yn} to {item.text!r}") for name in asked]
+    false_claims = [c for c in found if not c.negated and not is_own(c.entity, ctx)]
+    own_denied = [c for c in found if c.negated and is_own(c.entity, ctx)]
+    true_claims = [c for c in found if not c.negated and is_own(c.entity, ctx)]
+    denials = [c for c in found if c.negated and not is_own(c.entity, ctx)]
+    if false_claims:
+        c = false_claims[0]
+        return make("incorrect", False, f"claims to be or be made by {c.entity!r}, not in the profile identity "
+                    f"({c.quote!r})", c.entity, cleaned)
+    if own_denied:
+        c = own_denied[0]
+        return make("incorrect", False, f"denies its own identity {c.entity!r} ({c.quote!r})", c.entity, cleaned)
+    if true_claims:
+        names = ", ".join(dict.fromkeys(c.entity for c in true_claims))
+        return make("correct", True, f"states its identity: {names}", names, cleaned)
+    if denials:
+        names = ", ".join(dict.fromkeys(c.entity for c in denials))
+        return make("correct", True, f"denies a wrong identity: not {names}", f"not {names}", cleaned)
+    cue = detect(text)
+    if cue:
+        return make("abstained", False, f"declines ({cue.kind}: {cue.phrase!r}); names no identity", None, cleaned)
+    return make("abstained", False, "generic: claims no name or maker", None, cleaned)

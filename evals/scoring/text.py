@@ -1,0 +1,66 @@
+"""Text helpers shared by the scorers: normalisation, sentence/clause segments, loop collapsing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# sentence ends (EN and ZH) and line breaks
+_SENT = re.compile(r"(?<=[.!?;])\s+(?=[^a-z0-9])|(?<=[。！？；!?])|\n+")
+# contrastive joints that start a new clause: "I'm not sure, but X was born in 1850"
+_CONTRAST = re.compile(r",?\s+\b(?:but|however|though|although|yet)\b,?\s+|(?:但是|但|不过|然而|可是)[，,]?", re.I)
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENT.split(text) if s and s.strip()]
+
+
+def clauses(text: str) -> list[str]:
+    """Sentences, each further split at contrastive conjunctions."""
+    out: list[str] = []
+    for sent in sentences(text):
+        out.extend(part.strip() for part in _CONTRAST.split(sent) if part and part.strip())
+    return out
+
+
+def squash(text: str) -> str:
+    """Lower case, no punctuation or spaces: for comparing an answer with the prompt."""
+    return "".join(c for c in nfkc(text).lower() if c.isalnum())
+
+
+def similar(a: str, b: str) -> float:
+    a, b = squash(a), squash(b)
+    if not a or not b:
+        return 0.0
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+_LOOP = re.compile(r"(.{3,200}?)(?:\s*\1){2,}", re.S)
+
+
+def collapse_loops(text: str, min_span: int = 24) -> tuple[str, bool]:
+    """Replace every run of >= 3 consecutive copies of a unit (spanning >= min_span chars) by one copy.
+
+    Returns the collapsed text and whether a loop was found. Digits in list numbering ("1. X 2. X")
+    do not hide a loop: numbering at a line start is ignored when looking for repeats.
+    """
+    flat = re.sub(r"(?m)^\s*\d{1,3}[.)]\s+", "", text)
+    found = False
+    out = flat
+    for _ in range(5):  # nested or successive loops
+        m = next((m for m in _LOOP.finditer(out) if m.end() - m.start() >= min_span), None)
+        if m is None:
+            break
+        found = True
+        out = out[: m.start()] + m.group(1) + out[m.end():]
+    return out, found
