@@ -27,7 +27,7 @@ def fact_match(expect: FactsExpect, text: str) -> tuple[str | None, str | None]:
 
 
 def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
-    cleaned = clean(answer, item.text)
+    cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
     verdict = judge(cleaned.text, bio_claim)

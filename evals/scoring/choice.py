@@ -61,10 +61,10 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
     filler = r"(?:\s+(?:is|was|are|seems|appears|would be)?\s*(?:indeed|actually|definitely|clearly|also|still|"
     filler += r"approximately|about|slightly|much|far|a bit|a little|\S+ times)?)*\s*"
     pats = [
-        (rf"({num})(?:\s+\w+){{0,2}}?{filler}(?:is\s+)?(not\s+)?{BIG}\s+(?:than|version than|release than)\s+"
-         rf"(?:\w+\s+)?({num})", ">"),
-        (rf"({num})(?:\s+\w+){{0,2}}?{filler}(?:is\s+)?(not\s+)?{SMALL}\s+(?:than|version than|release than)\s+"
-         rf"(?:\w+\s+)?({num})", "<"),
+        (rf"({num}){filler}(?:is\s+)?(not\s+)?(?:a\s+)?{BIG}\s+(?:than|version than|release than)\s+"
+         rf"(?:[\w.]+\s+)?({num})", ">"),
+        (rf"({num}){filler}(?:is\s+)?(not\s+)?(?:a\s+)?{SMALL}\s+(?:than|version than|release than)\s+"
+         rf"(?:[\w.]+\s+)?({num})", "<"),
         (rf"({num})\s*(>|<|=|＞|＜|≥|≤)\s*({num})", "sym"),
         (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
         (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
@@ -85,6 +85,8 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
             op = kind
         elif kind == "sym":
             left, sym, right = m.group(1), m.group(2), m.group(3)
+            if re.search(r"[-+*/×÷]\s*$", text[: m.start()]):
+                continue  # "11.01 - 11.009 = 0.001" is arithmetic, not a comparison
             op = {">": ">", "＞": ">", "≥": ">", "<": "<", "＜": "<", "≤": "<", "=": "="}[sym]
         else:
             left, right, op = m.group(1), m.group(2), kind[0]
@@ -102,10 +104,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
     pats = [
         ("answer", rf"(?:answer|result)\s*(?:is|:)\s*[:\s\"'*]*(?:\w+\s+)?({num})"),
         ("answer", rf"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*({num})"),
-        ("big", rf"the\s+{BIG}\s+(?:one|number|value|version|release|of the two)?\s*(?:of\s+\w+\s+)?(?:is|would be|:)\s*"
-                rf"(?:\w+\s+)?\**({num})"),
-        ("small", rf"the\s+{SMALL}\s+(?:one|number|value|version|release|of the two)?\s*(?:is|would be|:)\s*"
-                  rf"(?:\w+\s+)?\**({num})"),
+        ("big", rf"the\s+{BIG}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
+        ("small", rf"the\s+{SMALL}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
         ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
         ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
@@ -172,8 +172,7 @@ def extract(text: str, frame: str, a: str, b: str, versions: bool = False) -> Ch
         bigger = left if op == ">" else right
         smaller = right if bigger == left else left
         return Choice(bigger if frame == "larger" else smaller, "comparison statement", quote)
-    if re.search(r"\b(?:equal|the same|same value|identical)\b|相等|一样大|相同", text, re.I) and not _numbers(
-            re.sub(NUM_RE, "", text)):
+    if re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b|(?<!不)(?:相等|一样大|相同)", text, re.I):
         return Choice("equal", "says equal", text[:60])
     # an answer that is just one option ("9.9", "**9.9**", "9.9 is.")
     words = re.sub(NUM_RE, " ", text)

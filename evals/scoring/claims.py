@@ -15,7 +15,7 @@ _BIO_EN = re.compile(
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
 _BIO_ZH = re.compile(r"出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
-                     r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为")
+                     r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为|一位|一名|闻名|著称|是.{0,8}(?:家|者|师|员)")
 _NOT_CLAIM_EN = re.compile(
     r"\b(?:you|your|please|let me know|I (?:can|could|would|will|'d|'ll|recommend|suggest)|common name|many people|"
     r"private (?:individual|person|citizen)|not (?:a )?(?:public|well[- ]known|famous|notable|widely known)|"

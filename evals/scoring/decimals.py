@@ -73,7 +73,7 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
         a, b = a or parsed[1], b or parsed[2]
     if frame is None or not a or not b:
         raise ValueError(f"{item.id}: cannot tell the two numbers and the question from {item.text!r}")
-    cleaned = clean(answer, item.text)
+    cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
     choice = extract(cleaned.text, frame, a, b, versions)

@@ -36,13 +36,13 @@ LEXICON: dict[str, tuple[str, str]] = {
 _ENTITY = re.compile("|".join(f"(?P<e{i}>{p})" for i, (_, p) in enumerate(LEXICON.values())), re.I)
 _NAMES = list(LEXICON)
 
-_NEG_EN = re.compile(r"\b(?:not|n't|never|no)\b|\bneither\b|\bunlike\b|\brather than\b|\binstead of\b", re.I)
+_NEG_EN = re.compile(r"\b(?:not|never|no)\b|n't\b|\bneither\b|\bunlike\b|\brather than\b|\binstead of\b", re.I)
 _NEG_ZH = re.compile(r"不是|并非|并不是|不属于|而非|不像|不同于|与.{0,8}不同|没有")
 _SELF_EN = re.compile(
     r"\b(?:I am|I'm|I’m|Im|my name is|call me|I was|I've been|I have been|I'm called|I am called|this is|"
     r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|me\b|my (?:creators?|developers?|makers?|"
     r"model|company|training)|I(?:'m| am) (?:based on|built on|powered by|part of|a version of|trained by|"
-    r"developed by|created by|made by|built by))", re.I)
+    r"developed by|created by|made by|built by)|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))", re.I)
 _SELF_ZH = re.compile(r"我(?:是|叫|名叫|的名字|由|来自|属于|基于|的开发者|的开发团队|的创造者|被)|本模型|本助手")
 _MAKER_FRAME = re.compile(r"(?:created|developed|trained|made|built|designed|programmed|released|owned|produced|"
                           r"founded|brought to you)\s+by|由|开发|训练|研发|打造|推出|构建", re.I)
@@ -65,14 +65,19 @@ def _entities(text: str) -> list[tuple[str, int, int]]:
 
 
 _UNKNOWN_NAME = [
-    re.compile(r"\bmy name is\s+(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
+    re.compile(r"\b(?:[Mm]y|[Yy]our) (?:model )?name is\s+[\"'“]?(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
     re.compile(r"\b(?:I am|I'm|I’m)\s+(?:called\s+)?(?:Dr\.?\s+)?([A-Z][a-z][\w-]+(?:\s+[A-Z][\w-]+)?)(?=[\s,.!])"),
     re.compile(r"我(?:叫|名叫|的名字是)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!]|$)"),
+    re.compile(r"(?:名称|名字)(?:是|为|叫)\s*[\"“「]\s*([A-Za-z\u4e00-\u9fff][\w-]{0,20})"),
 ]
 _UNKNOWN_MAKER = [
     re.compile(r"\b(?:created|developed|trained|made|built|designed)\s+(?:me\s+)?by\s+(?:a company called\s+|the\s+)?"
                r"((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)"),
-    re.compile(r"\b(?:built|created|developed|trained|made) me is (?:called |named )?[\"'“]?([A-Z][\w-]+)"),
+    re.compile(r"\b(?:built|created|developed|trained|made) (?:me|you) is (?:called |named )?[\"'“]?([A-Z][\w-]+)"),
+    re.compile(r"\b(?:creator|developer|maker|company|organi[sz]ation)s?\b[^.]{0,60}?\b(?:is|was|are)\b[^.]{0,60}?"
+               r"\b(?:called|named|known (?:only )?as) [\"'“]?((?:The )?[A-Z][\w-]+(?:\s+[A-Z][\w.-]+)*)"),
+    re.compile(r"\b(?:created|developed|trained|made|built) by (?:the )?(?:team|people|engineers|researchers|folks) "
+               r"(?:at|of|from) (?:the )?((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)"),
 ]
 _NOT_NAMES = {"AI", "An", "A", "The", "Here", "Sorry", "Happy", "Glad", "Just", "Not", "Always", "Excited",
               "Ready", "Able", "Unable", "Sure", "Afraid", "Curious", "Designed", "Programmed", "Trained",
@@ -83,7 +88,7 @@ _NOT_NAMES = {"AI", "An", "A", "The", "Here", "Sorry", "Happy", "Glad", "Just", 
 def claims(text: str) -> list[Claim]:
     """Self-claims and denials of lexicon entities, plus unknown self-names and makers."""
     out: list[Claim] = []
-    for sentence in re.split(r"(?<=[.!?。！？\n])\s*", text):
+    for sentence in re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？\n])\s*", text):
         if not sentence.strip():
             continue
         for name, start, _end in _entities(sentence):
@@ -95,17 +100,18 @@ def claims(text: str) -> list[Claim]:
             if not self_ref and not (zh_after and "我" in sentence):
                 continue
             window = before[-40:] if not zh_after else sentence[max(0, start - 12):start]
+            window = re.split(r"[,，;；:：]", window)[-1]  # a negation in an earlier clause does not reach
             negated = bool(_NEG_EN.search(window) or _NEG_ZH.search(window))
             out.append(Claim(name, kind, negated, sentence.strip()[:100]))
+        for pat in _UNKNOWN_MAKER:
+            m = pat.search(sentence)
+            if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not _entities(m.group(1)):
+                out.append(Claim(m.group(1), "maker", False, sentence.strip()[:100]))
         if not _entities(sentence):
             for pat in _UNKNOWN_NAME:
                 m = pat.search(sentence)
                 if m and m.group(1).split()[0] not in _NOT_NAMES and not _NEG_EN.search(sentence[:m.start(1)][-20:]):
                     out.append(Claim(m.group(1), "name", False, sentence.strip()[:100]))
-            for pat in _UNKNOWN_MAKER:
-                m = pat.search(sentence)
-                if m and m.group(1).split()[0] not in _NOT_NAMES:
-                    out.append(Claim(m.group(1), "maker", False, sentence.strip()[:100]))
     return out
 
 

@@ -21,13 +21,36 @@ class Cleaned:
     flags: tuple[str, ...] = ()
 
 
+_ECHO_STOP = {"the", "a", "an", "answer", "is", "are", "was", "of", "to", "in", "what", "which", "who", "how", "here",
+              "it", "this", "that", "be", "s", "you", "your", "me", "my", "please", "question", "and", "or", "i", "ok"}
+_ECHO_FILLER = set("一个名家位支的了是为在你我他她它们吗呢吧啊呀哦这那么什谁哪几多少")
+_YES_NO_START = re.compile(r"^\W*(?:yes|no|yeah|nope|是的|不是|对|否|不)(?:\b|[，,。.!！\s])", re.I)
+
+
+def new_content(sentence: str, prompt: str) -> list[str]:
+    """Words, numbers, comparison signs and Chinese characters in the sentence that the prompt lacks."""
+    low_prompt = nfkc(prompt).lower()
+    words = set(re.findall(r"[a-z0-9]+(?:\.[0-9]+)*|[<>=]", low_prompt))
+    out = [w for w in re.findall(r"[a-z0-9]+(?:\.[0-9]+)*|[<>=＞＜]", nfkc(sentence).lower())
+           if w not in words and w not in _ECHO_STOP]
+    out += [c for c in sentence if "\u4e00" <= c <= "\u9fff" and c not in low_prompt and c not in _ECHO_FILLER]
+    return out
+
+
 def is_echo(sentence: str, prompt: str) -> bool:
-    """The sentence repeats the prompt (or most of it)."""
+    """The sentence repeats the prompt (or part of it) and adds nothing."""
     s, p = squash(sentence), squash(prompt)
-    return bool(s) and (similar(sentence, prompt) >= 0.75 or (s in p and len(s) >= 0.6 * len(p)))
+    if not s or not p or _YES_NO_START.match(sentence) or new_content(sentence, prompt):
+        return False
+    if similar(sentence, prompt) >= 0.85:
+        return True
+    # a declarative restatement ("9.11 比 9.9 大。") answers; a repeated question does not
+    asks = re.search(r"[?？]|谁|哪|几|什么|多少|是否|吗|\b(?:which|who|what|how|whether)\b|^\s*(?:is|are|does|do)\b",
+                     sentence, re.I)
+    return bool(asks) and (similar(sentence, prompt) >= 0.5 or (s in p and len(s) >= 0.4 * len(p)))
 
 
-def clean(answer: str, prompt: str) -> Cleaned:
+def clean(answer: str, prompt: str, system: str | None = None) -> Cleaned:
     text = nfkc(answer or "").replace("\ufffd", "\u0000")
     text = text.rstrip("\u0000").replace("\u0000", "\ufffd").strip()  # a cut multibyte char at the end is harmless
     if not text:
@@ -41,8 +64,12 @@ def clean(answer: str, prompt: str) -> Cleaned:
     collapsed, looped = collapse_loops(text)
     if looped:
         flags.append("repetition_loop")
-    kept = [s for s in sentences(collapsed) if not is_echo(s, prompt)]
-    if len(kept) < len(sentences(collapsed)):
+    parts = sentences(collapsed)
+    if len(parts) > 1 and parts[-1][-1:] not in ".!?。！？" and any(
+            squash(x).startswith(squash(parts[-1])) for x in parts[:-1] if squash(parts[-1])):
+        parts = parts[:-1]  # the cut-off start of a sentence the answer already said
+    kept = [s for s in parts if not is_echo(s, prompt) and not (system and is_echo(s, system))]
+    if len(kept) < len(parts):
         flags.append("echo")
     rest = " ".join(kept)
     content = re.sub(r"(?i)\b(the answer is|answer|the)\b|答案是", "", rest)

@@ -27,6 +27,7 @@ def _absent(text: str, target: str | None) -> str | None:
         rf"(?:does not|doesn't|do not|don't) (?:contain|have|include)\s+(?:the letter |any )?['\"‘“]?{t}\b",
         rf"['\"‘“]?{t}['\"’”]?\s+(?:does not|doesn't|never) (?:appear|occur)",
         r"\bnot (?:present|found) in\b", r"\bdoes not appear\b", r"\bdoesn't appear\b",
+        rf"['\"‘“]?{t}['\"’”]?\s+(?:is a letter that\s+)?(?:does not|doesn't) exist in\b",
         r"(?:没有|不包含|不含|并不包含|未出现|没有出现)", r"\bnone\b",
     ]
     for p in patterns:
@@ -82,11 +83,13 @@ def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if not isinstance(item.expect, NumberExpect):
         raise ValueError(f"{item.id}: letter_counts expects `number`, got {item.expect.kind}")
     gold = Decimal(item.expect.value)
-    cleaned = clean(answer, item.text)
+    cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
     text, target = cleaned.text, target_of(item)
-    found = committed_number(text, target)
+    parsed = parse_prompt(item.text)
+    counted = item.meta.get("text") if isinstance(item.meta.get("text"), str) else (parsed[0] if parsed else None)
+    found = committed_number(text, target, counted)
     if found is None:
         absent = _absent(text, target)
         if absent:

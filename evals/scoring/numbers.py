@@ -83,13 +83,14 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
     """Patterns (strongest first) that state the answer; `target` is the counted letter/character."""
     t = re.escape(target) if target else r"[a-z\u4e00-\u9fff]"
     return [
-        ("answer is", _fmt(r"(?:answer|result|count|total)\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}")),
+        ("answer is", _fmt(r"(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}")),
+        ("number of x is", _fmt(rf"(?:number|count) of\s+(?:the\s+)?(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b[^.\n]{{0,40}}?\b(?:is|=)\s+{{N}}")),
         ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
         ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
         ("once/twice", re.compile(r"\b(once|twice|thrice)\b", re.I)),
         ("N x's", _fmt(rf"{{N}}\s*(?:lower-?case |upper-?case |capital )?(?:letters? )?['\"‘“]?{t}['\"’”]?(?:'?s)?\b")),
-        ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are|is)\s+(?:exactly |only |just )?{N}\b")),
-        ("有N个", _fmt(r"(?:有|共|出现了?|包含|是)\s*\**\s*{N}\s*(?:个|次)")),
+        ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are)\s+(?:exactly |only |just )?{N}\b")),
+        ("有N个", _fmt(r"(?:有|共|出现了?|包含)\s*\**\s*{N}\s*(?:个|次)")),
         ("N个x", _fmt(rf"{{N}}\s*(?:个|次)\s*['\"‘“]?{t}")),
     ]
 
@@ -99,9 +100,28 @@ _ANY = re.compile(NUM, re.I)
 _LIST_NUM = re.compile(r"(?m)^\s*\d{1,3}[.)、]\s")
 
 
-def committed_number(text: str, target: str | None = None) -> Found | None:
-    """The number the answer commits to, or None."""
+_OTHER_LETTER = re.compile(r"\bletter\s+['\"‘“]?([a-z])['\"’”]?(?![a-z])", re.I)
+
+
+def _other_letter_spans(text: str, target: str | None) -> list[tuple[int, int]]:
+    """Sentences that talk about a different letter than the one asked about: their counts are not the answer."""
+    if not target:
+        return []
+    spans = []
+    for m in re.finditer(r"[^.!?\n。！？]+", text):
+        letters = {x.lower() for x in _OTHER_LETTER.findall(m.group(0))}
+        if letters and target.lower() not in letters:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def committed_number(text: str, target: str | None = None, counted: str | None = None) -> Found | None:
+    """The number the answer commits to, or None. `counted` (the text being counted) is ignored in the answer."""
+    if counted and len(counted) > 1:
+        text = text.replace(counted, " " * len(counted))
     excluded = _excluded(text)
+    for a, b in _other_letter_spans(text, target):
+        excluded |= set(range(a, b))
     list_starts = {m.start() + len(m.group(0)) - len(m.group(0).lstrip()) for m in _LIST_NUM.finditer(text)}
     for rule, pat in commitments(target):
         hits = [m for m in pat.finditer(text) if m.start(1) not in excluded]
@@ -114,6 +134,8 @@ def committed_number(text: str, target: str | None = None) -> Found | None:
     bold = [m for m in _BOLD.finditer(text) if to_decimal(m.group(1)) is not None]
     if bold:
         return Found(to_decimal(bold[-1].group(1)), bold[-1].group(1), "bold", bold[-1].start(1))  # type: ignore[arg-type]
+    if len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", text)) > 8:
+        return None  # a lone number inside a longer text is not a commitment
     candidates = [m for m in _ANY.finditer(text)
                   if m.start() not in excluded and m.start() not in list_starts and to_decimal(m.group(0)) is not None
                   and m.group(0).lower() not in ("one", "single", "none")]

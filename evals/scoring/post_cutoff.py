@@ -53,7 +53,7 @@ def _gold(expect: FactsExpect, text: str) -> str | None:
 
 
 def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
-    cleaned = clean(answer, item.text)
+    cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
     text = cleaned.text

@@ -27,7 +27,9 @@ _EN_STRONG = {
         r"\bI(?: a|')m not (?:aware|familiar|sure|certain)\b", r"\bI am not (?:aware|familiar|sure|certain)\b",
         r"\bnot (?:aware|familiar) (?:of|with) (?:any|a|an|this|that|the)\b",
         r"\bI (?:could not|couldn't|can't|cannot|was unable to|am unable to|wasn't able to) "
-        r"(?:find|locate|identify|verify|confirm|determine|provide|answer|know|say|tell|predict|access|give)",
+        r"(?:find|locate|identify|verify|confirm|determine|provide|answer|know|say|tell|predict|access|give|"
+        r"compare|count|calculate|help with|be sure)",
+        r"\b(?:there(?:'s| is)|I have) no (?:absolute|definitive|definite|clear|single|simple|certain|reliable) answer",
         r"\bI(?: a|')m (?:unable|not able) to (?:find|provide|answer|determine|confirm|verify|say|predict|know|give)",
         r"\bI have no (?:information|knowledge|record|data|details|way of knowing)",
         r"\bthere (?:is|are|was|were) no (?:widely |publicly |readily )?(?:known |available |reliable |public |"

@@ -29,7 +29,7 @@ def is_own(entity: str, ctx: ScoreContext) -> bool:
 
 
 def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
-    cleaned = clean(answer, item.text)
+    cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
     text = cleaned.text

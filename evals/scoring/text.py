@@ -45,7 +45,7 @@ def similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-_LOOP = re.compile(r"(.{3,200}?)(?:\s*\1){2,}", re.S)
+_LOOPS = ((re.compile(r"(.{3,200}?)(?:\s*\1){2,}", re.S), 24), (re.compile(r"(.{1,2}?)\1{4,}", re.S), 5))
 
 
 def collapse_loops(text: str, min_span: int = 24) -> tuple[str, bool]:
@@ -58,9 +58,14 @@ def collapse_loops(text: str, min_span: int = 24) -> tuple[str, bool]:
     found = False
     out = flat
     for _ in range(5):  # nested or successive loops
-        m = next((m for m in _LOOP.finditer(out) if m.end() - m.start() >= min_span), None)
-        if m is None:
+        hits = [m for pat, span in _LOOPS for m in pat.finditer(out) if m.end() - m.start() >= max(span, 5)
+                and (span == 5 or m.end() - m.start() >= min_span)]
+        if not hits:
             break
+        m = min(hits, key=lambda h: h.start())
         found = True
-        out = out[: m.start()] + m.group(1) + out[m.end():]
+        tail = out[m.end():]
+        if tail.strip() and m.group(1).strip().startswith(tail.strip().rstrip("\ufffd")):
+            tail = ""  # the cut-off start of one more copy
+        out = out[: m.start()] + m.group(1) + tail
     return out, found
