@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.loader import load_suite
+from evals.commands.score import build_item
 from evals.profiles import load_profile
 from evals.scoring import ScoreContext, score
 
@@ -38,12 +38,13 @@ def _same_value(a: str | None, b: str | None) -> bool:
 
 
 def agreement(check: str) -> tuple[int, int, list[str]]:
-    items = {i.id: i for i in load_suite(ROOT / "suites" / f"{check}.yaml").suite.items}
     ctx = _ctx()
+    path = LABELLED / f"{check}.jsonl"
     agree, total, misses = 0, 0, []
-    for line in (LABELLED / f"{check}.jsonl").read_text(encoding="utf-8").splitlines():
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         row = json.loads(line)
-        result = score(check, items[row["id"]], row["response"], ctx)
+        # the item as the answer saw it: prompt, system, date and expect come from the labelled line
+        result = score(check, build_item(check, row, n, path, ctx), row["response"], ctx)
         ok = result.outcome == row["label"]
         if ok and check in EXTRACTED_CHECKED and row["extracted"] not in (None, "*"):
             ok = _same_value(result.extracted, row["extracted"])

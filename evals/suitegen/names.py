@@ -84,6 +84,15 @@ def is_famous(name: str, surname: str = "") -> bool:
         part in FAMOUS_SURNAMES for part in folded.split())
 
 
+def _city(fake: Faker) -> str:
+    """A city name; drawn from the locale's sorted list when it has one (it_IT's `city()` depends on set order)."""
+    provider = fake.provider("faker.providers.address")
+    cities = getattr(provider, "cities", None)
+    if isinstance(cities, (list, tuple)) and cities:
+        return str(fake.random_element(sorted(set(cities))))
+    return str(fake.city())
+
+
 def western_names(n: int, seed: int) -> list[tuple[str, str, str]]:
     """(full name, city, locale) from the Western locales in rotation, unique and not famous."""
     fakers = {loc: Faker(loc) for loc in LOCALES}
@@ -101,7 +110,7 @@ def western_names(n: int, seed: int) -> list[tuple[str, str, str]]:
         if name in seen or is_famous(name, last):
             continue
         seen.add(name)
-        out.append((name, fake.city(), loc))
+        out.append((name, _city(fake), loc))
     return out
 
 
