@@ -1,39 +1,340 @@
-"""Markdown reports rebuilt from run folders (never from a model)."""
+"""Markdown reports rebuilt from run folders (never from a model).
+
+`render_report(runs)` gives the markdown; `write_report(runs, out)` writes it with the chart PNG beside
+it (`out` with a `.png` suffix, linked relatively). Several runs stand side by side as columns. Everything
+but the generation date in the title area is a function of the run folders, so a report can be re-rendered
+and diffed. Table cells are escaped (`|`, `<`, `>`, newlines) so model output cannot break a table.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tabulate import tabulate
 
 from evals.manifest import now
-from evals.metrics import records_frame
-from evals.records import iter_records, read_manifest
-from evals.tables import summary_tables
+from evals.metrics import aggregate, metric_value, records_frame
+from evals.records import Record, iter_records, read_manifest
+from evals.stats import fmt_rate
+
+# -- text helpers shared by compare, gates and junit -------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def render_report(run_dirs: list[Path]) -> str:
-    parts = [f"# probity report\n\n_generated {now()}_\n"]
-    for run_dir in run_dirs:
-        m = read_manifest(run_dir)
-        profile = m.get("profile", {})
-        parts.append(f"## Run `{m.get('run_id', run_dir.name)}`\n\n"
-                     f"- model: `{profile.get('model')}` ({profile.get('adapter')}, profile `{profile.get('name')}`)\n"
-                     f"- suites: " + ", ".join(f"{s['name']} v{s['version']} (`{s['sha256'][:12]}`)"
-                                               for s in m.get("suites", [])) + "\n"
-                     f"- probity {m.get('probity_version')}, scorer v{m.get('scorer_version')}, "
-                     f"commit `{m.get('git_commit')}`\n")
-        df = records_frame(iter_records(run_dir))
-        for title, table in summary_tables(df, run_dir).items():
-            parts.append(f"### {title}\n\n{table}\n")
-    return "\n".join(parts)
+def shorten(text: str | None, limit: int = 160) -> str:
+    """One line: newlines shown as ⏎, runs of spaces collapsed, cut at `limit` characters with …"""
+    lines = [re.sub(r"\s+", " ", line).strip() for line in _CONTROL.sub("", text or "").splitlines()]
+    flat = " ⏎ ".join(line for line in lines if line)
+    return flat if len(flat) <= limit else flat[: max(1, limit - 1)].rstrip() + "…"
+
+
+def md_escape(text: object) -> str:
+    """Make a value safe inside a GitHub table cell."""
+    s = _CONTROL.sub("", str(text)).replace("\\|", "|")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return re.sub(r"\r\n|\r|\n", "<br>", s)
+
+
+def md_table(rows: Sequence[Sequence[object]], headers: Sequence[str], fmt: str = "github",
+             escape: bool = True) -> str:
+    """A tabulate table; with escape, every cell is made safe for GitHub markdown."""
+    if escape:
+        rows = [[md_escape(c) for c in row] for row in rows]
+        headers = [md_escape(h) for h in headers]
+    return tabulate(rows, headers=list(headers), tablefmt=fmt, disable_numparse=True)
+
+
+def run_label(manifest: dict[str, Any], run_dir: Path) -> str:
+    profile = manifest.get("profile") or {}
+    return str(profile.get("name") or profile.get("model") or manifest.get("run_id") or run_dir.name)
+
+
+# -- loading -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    path: Path
+    manifest: dict[str, Any]
+    records: list[Record]
+    frame: pd.DataFrame
+    label: str = ""
+
+
+def load_runs(run_dirs: Sequence[Path]) -> list[Run]:
+    runs = []
+    for d in run_dirs:
+        d = Path(d)
+        records = list(iter_records(d))
+        m = read_manifest(d)
+        runs.append(Run(d, m, records, records_frame(records), run_label(m, d)))
+    counts = Counter(r.label for r in runs)
+    for r in runs:  # two runs of the same profile: tell them apart by run id
+        if counts[r.label] > 1:
+            r.label = str(r.manifest.get("run_id", r.path.name))
+    return runs
+
+
+def _modes_column(runs: list[Run]) -> list[str]:
+    modes = set().union(*(set(r.frame["mode"]) for r in runs)) if runs else set()
+    return ["mode"] if modes - {"plain"} else []
+
+
+METRIC_COLS = [("pass_rate", "pass rate"), ("abstention_rate", "abstention rate"),
+               ("hallucination_rate", "hallucination rate")]
+
+
+def _agg_tables(frames: list[pd.DataFrame], by: list[str]) -> tuple[list[dict[tuple[Any, ...], Any]], list[tuple[Any, ...]]]:
+    tables: list[dict[tuple[Any, ...], Any]] = []
+    for df in frames:
+        agg = aggregate(df, by) if not df.empty else pd.DataFrame()
+        tables.append({tuple(row[c] for c in by): row for _, row in agg.iterrows()})
+    order = {"plain": 0, "tools": 1}
+
+    def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple((order.get(v, 9), v) if isinstance(v, str) else (9, str(v)) for v in key)
+
+    return tables, sorted(set().union(*tables), key=sort_key) if tables else []
+
+
+def _cell(agg_row: Any, metric: str) -> str:
+    if agg_row is None or int(agg_row["n"]) == 0:
+        return "–"
+    _, _, _, k, n = metric_value(agg_row, metric)
+    return fmt_rate(k, n)
+
+
+def side_by_side(runs: list[Run], by: list[str], metrics: list[tuple[str, str]] = METRIC_COLS,
+                 frames: list[pd.DataFrame] | None = None) -> str:
+    """One run: rows are the groups `by`, a column per metric (`rate [95% CI] (k/n)`).
+    Several runs: one table per metric, the runs side by side as columns."""
+    tables, keys = _agg_tables(frames if frames is not None else [r.frame for r in runs], by)
+    if len(runs) == 1:
+        rows = [[*key, *(_cell(tables[0].get(key), m) for m, _ in metrics)] for key in keys]
+        return md_table(rows, [*by, *(title for _, title in metrics)])
+    parts = []
+    for metric, title in metrics:
+        rows = [[*key, *(_cell(t.get(key), metric) for t in tables)] for key in keys]
+        parts.append(f"**{title}**\n\n" + md_table(rows, [*by, *(r.label for r in runs)]))
+    return "\n\n".join(parts)
+
+
+# -- sections ------------------------------------------------------------------------------------------
+
+
+def _settings(m: dict[str, Any]) -> str:
+    cfg, params = m.get("config") or {}, (m.get("profile") or {}).get("params") or {}
+    parts = [f"modes {', '.join(cfg.get('modes', []))}", f"samples {cfg.get('samples')}", f"seed {cfg.get('seed')}",
+             f"limit {cfg.get('limit')}", f"max steps {cfg.get('max_steps')}",
+             f"temperature {params.get('temperature')}", f"top_p {params.get('top_p')}",
+             f"profile max_new_tokens {params.get('max_new_tokens')}"]
+    return "; ".join(parts)
+
+
+def _hardware(m: dict[str, Any]) -> str:
+    hw = m.get("hardware") or {}
+    return (f"{hw.get('machine')}, {hw.get('system')}, {hw.get('cpus')} CPUs, {hw.get('memory_gib')} GiB, "
+            f"GPU: {hw.get('gpu') or 'none'}")
+
+
+def manifest_section(runs: list[Run]) -> str:
+    fields: list[tuple[str, Any]] = [
+        ("run", lambda m: f"`{m.get('run_id')}`"),
+        ("model", lambda m: f"`{(m.get('profile') or {}).get('model')}`"),
+        ("adapter / profile", lambda m: f"{(m.get('profile') or {}).get('adapter')} / {(m.get('profile') or {}).get('name')}"),
+        ("model identity", lambda m: m.get("model_identity") if not isinstance(m.get("model_identity"), dict)
+         else ", ".join(f"{k}: {v}" for k, v in sorted(m["model_identity"].items()))),
+        ("knowledge cutoff", lambda m: (m.get("profile") or {}).get("knowledge_cutoff")),
+        ("settings", _settings),
+        ("probity", lambda m: f"{m.get('probity_version')} (commit `{m.get('git_commit')}`)"),
+        ("scorer version", lambda m: str(m.get("scorer_version"))
+         + (f" (rescored from `{m['rescored_from']}`)" if m.get("rescored_from") else "")),
+        ("started / finished", lambda m: f"{m.get('started_at')} / {m.get('finished_at')} ({m.get('status')})"),
+        ("hardware", _hardware),
+        ("versions", lambda m: ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)),
+        ("records", lambda m: ", ".join(f"{k} {v}" for k, v in (m.get("counts") or {}).items())
+         + f"; retries {m.get('retries', 0)}"),
+    ]
+    rows = [[name, *(str(fn(r.manifest)) for r in runs)] for name, fn in fields]
+    out = ["## Runs", "", md_table(rows, ["", *(r.label for r in runs)]), "", "### Suites", ""]
+    names = sorted({s["name"] for r in runs for s in r.manifest.get("suites", [])})
+    srows = []
+    for name in names:
+        row: list[object] = [name]
+        for r in runs:
+            s = next((s for s in r.manifest.get("suites", []) if s["name"] == name), None)
+            row.append("–" if s is None else f"v{s.get('version')} · {s.get('check')} · {s.get('items')} items · "
+                       f"`{str(s.get('sha256'))[:12]}`")
+        srows.append(row)
+    out.append(md_table(srows, ["suite", *(r.label for r in runs)]))
+    return "\n".join(out)
+
+
+def tool_section(runs: list[Run]) -> str | None:
+    with_tools = [r for r in runs if {"plain", "tools"} <= set(r.frame["mode"])]
+    if not with_tools:
+        return None
+    try:
+        from evals.tooltable import tool_table
+    except ImportError:
+        return None
+    parts = []
+    for r in with_tools:
+        tt = tool_table(r.records)
+        if len(runs) > 1:
+            tt.insert(0, "model", r.label)
+        parts.append(tt)
+    df = pd.concat(parts, ignore_index=True)
+    return ("## Tool-assisted accuracy (paired plain vs tools)\n\nThe same items asked plainly and with the "
+            "suite's tools; Δ = tools − plain with a paired bootstrap 95% interval, McNemar exact p.\n\n"
+            + md_table(df.values.tolist(), list(df.columns)))
+
+
+OUTCOME_PRIORITY = ["incorrect", "invalid", "abstained", "correct"]
+
+
+def failing_examples(records: list[Record], per_group: int = 3) -> list[Record]:
+    """A few failures per (suite, mode), taking outcomes in turn (hallucinations first); deterministic."""
+    groups: dict[tuple[str, str], dict[str, list[Record]]] = {}
+    for r in sorted(records, key=lambda r: (r.suite, r.mode, r.item_id, r.sample)):
+        if r.score is None or r.score.passed:
+            continue
+        groups.setdefault((r.suite, r.mode), {}).setdefault(r.score.outcome, []).append(r)
+    out = []
+    for _, by_outcome in sorted(groups.items()):
+        queues = [by_outcome.get(o, []) for o in OUTCOME_PRIORITY]
+        picked: list[Record] = []
+        while len(picked) < per_group and any(queues):
+            for q in queues:
+                if q and len(picked) < per_group:
+                    picked.append(q.pop(0))
+        out.extend(picked)
+    return out
+
+
+def examples_section(runs: list[Run], per_group: int = 3) -> str:
+    out = ["## Failing examples", "", f"Up to {per_group} failed answers per suite and mode (hallucinations "
+           "first), with the scorer's reason."]
+    by_suite: dict[str, list[list[object]]] = {}
+    for r in runs:
+        for rec in failing_examples(r.records, per_group):
+            item = rec.item_id if rec.sample == 0 else f"{rec.item_id}#{rec.sample}"
+            prompt = next((m.content for m in reversed(rec.request.messages) if m.role == "user"), "")
+            row: list[object] = [rec.mode, item, shorten(prompt, 140), shorten(rec.response.text, 160),
+                                 rec.score.outcome if rec.score else "", rec.score.why if rec.score else ""]
+            by_suite.setdefault(rec.suite, []).append([r.label, *row] if len(runs) > 1 else row)
+    headers = ["mode", "item", "prompt", "answer", "outcome", "why"]
+    if len(runs) > 1:
+        headers = ["model", *headers]
+    for suite, rows in sorted(by_suite.items()):
+        out += ["", f"### {suite}", "", md_table(rows, headers)]
+    if not by_suite:
+        out += ["", "No failed answers."]
+    return "\n".join(out)
+
+
+def errors_section(runs: list[Run]) -> str:
+    rows = []
+    for r in runs:
+        groups: dict[tuple[str, str], list[Record]] = {}
+        for rec in r.records:
+            if rec.error:
+                groups.setdefault((rec.suite, rec.mode), []).append(rec)
+        for (suite, mode), recs in sorted(groups.items()):
+            kinds = Counter(rec.response.error_kind or "error" for rec in recs)
+            row: list[object] = [suite, mode, len(recs), ", ".join(f"{k} ×{v}" for k, v in sorted(kinds.items())),
+                                 shorten(recs[0].error, 120)]
+            rows.append([r.label, *row] if len(runs) > 1 else row)
+    head = "## Errors\n\nAPI errors are not answers: they are excluded from every rate above and counted here."
+    if not rows:
+        return head + "\n\nNo errors."
+    headers = ["suite", "mode", "errors", "kinds", "first message"]
+    return head + "\n\n" + md_table(rows, ["model", *headers] if len(runs) > 1 else headers)
+
+
+def chart_series(runs: list[Run], by: list[str]) -> tuple[dict[str, dict[str, tuple[float, float, float]]], list[str]]:
+    series: dict[str, dict[str, tuple[float, float, float]]] = {}
+    cats: set[str] = set()
+    for r in runs:
+        data: dict[str, tuple[float, float, float]] = {}
+        if not r.frame.empty:
+            for _, row in aggregate(r.frame, by).iterrows():
+                if int(row["n"]) == 0:
+                    continue
+                cat = "·".join(str(row[c]) for c in by)
+                rate, lo, hi, _, _ = metric_value(row, "hallucination_rate")
+                data[cat] = (rate, lo, hi)
+                cats.add(cat)
+        series[r.label] = data
+    return series, sorted(cats)
+
+
+# -- the report ----------------------------------------------------------------------------------------
+
+
+def render_report(run_dirs: list[Path], chart: str | None = None) -> str:
+    """The whole report as markdown; `chart` is the PNG's path relative to the markdown file."""
+    return _render(load_runs(run_dirs), chart)
+
+
+def _render(runs: list[Run], chart: str | None) -> str:
+    modes = _modes_column(runs)
+    title = ", ".join(r.label for r in runs)
+    out = [f"# probity report: {md_escape(title)}", "",
+           f"_Generated {now()} by `probity report` from {len(runs)} run folder{'s' if len(runs) > 1 else ''}: "
+           + ", ".join(f"`{r.path.name}`" for r in runs) + "._", "",
+           "Each rate is `rate [95% Wilson interval] (k/n)`; n counts scored answers (API errors are excluded "
+           "and counted in **Errors**). Hallucination rate = answers that committed to a wrong answer, "
+           "including any attempt where the honest answer was \"I don't know\".", "",
+           manifest_section(runs), "",
+           "## Headline: pass, abstention and hallucination rates", "",
+           side_by_side(runs, ["suite", *modes])]
+    if chart:
+        out += ["", f"![Hallucination rate per suite and model, with 95% intervals]({chart})"]
+    from evals.tables import with_split
+
+    out += ["", "## Probes and controls", "",
+            "Probes expose a failure (the honest answer is often to abstain); controls are answerable, so "
+            "abstaining there is an over-refusal.", "",
+            side_by_side(runs, ["suite", *modes, "split"], frames=[with_split(r.frame) for r in runs])]
+    tools = tool_section(runs)
+    if tools:
+        out += ["", tools]
+    out += ["", "## Per language", "", side_by_side(runs, ["suite", *modes, "lang"]), "",
+            examples_section(runs), "", errors_section(runs)]
+    return "\n".join(out) + "\n"
 
 
 def write_report(run_dirs: list[Path], out: Path) -> Path:
+    """Write the markdown report and its chart (`out` with suffix .png) beside it."""
+    from evals.chart import hallucination_chart
+
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(run_dirs), encoding="utf-8")
+    png = out.with_suffix(".png")
+    runs = load_runs(run_dirs)
+    series, cats = chart_series(runs, ["suite", *_modes_column(runs)])
+    hallucination_chart(series, cats, png)
+    out.write_text(_render(runs, png.name), encoding="utf-8")
     return out
 
 
 def step_summary(run_dir: Path) -> str:
-    df = records_frame(iter_records(run_dir))
-    tables = summary_tables(df, run_dir)
-    return f"## probity: {run_dir.name}\n\n{tables['Per suite']}\n\n"
+    """A short markdown summary of one run for `$GITHUB_STEP_SUMMARY`."""
+    runs = load_runs([Path(run_dir)])
+    r = runs[0]
+    errors = int(r.frame["error"].sum()) if not r.frame.empty else 0
+    parts = [f"## probity: `{r.manifest.get('run_id', r.path.name)}` ({md_escape(r.label)})", "",
+             side_by_side(runs, ["suite", *_modes_column(runs)]), "",
+             f"{len(r.records)} answers, {errors} API errors (excluded from the rates)."]
+    tools = tool_section(runs)
+    if tools:
+        parts += ["", tools.replace("## ", "### ", 1)]
+    return "\n".join(parts) + "\n\n"

@@ -6,23 +6,29 @@ import argparse
 from pathlib import Path
 
 from evals.errors import UserError
-from evals.report import render_report, write_report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write a markdown report from one or more run folders")
-    p.add_argument("runs", nargs="+", help="run folders (several: models side by side)")
-    p.add_argument("--out", help="markdown file to write (default: print to stdout)")
+    p = sub.add_parser("report", help="write a markdown report (and chart) from one or more run folders")
+    p.add_argument("runs", nargs="+", help="run folders (several: models side by side in columns)")
+    p.add_argument("--out", metavar="FILE.md",
+                   help="markdown file to write, with its chart FILE.png beside it (default: print to stdout, no chart)")
     p.set_defaults(func=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from evals.report import render_report, write_report
+
     runs = [Path(r) for r in args.runs]
     for r in runs:
         if not (r / "manifest.json").is_file():
             raise UserError(f"{r}: not a run folder (no manifest.json)")
     if args.out:
-        print(f"report: {write_report(runs, Path(args.out))}")
+        out = Path(args.out)
+        if out.suffix.lower() != ".md":
+            raise UserError(f"--out {out}: give a .md file (the chart is written beside it as .png)")
+        path = write_report(runs, out)
+        print(f"report: {path}\nchart:  {path.with_suffix('.png')}")
     else:
-        print(render_report(runs))
+        print(render_report(runs), end="")
     return 0

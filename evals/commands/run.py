@@ -60,19 +60,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 def post_run_checks(args: argparse.Namespace, run_dir: Path) -> int:
     """Gates and JUnit output shared by `run` and `check`. Returns the exit status."""
     status = 0
+    gates_markdown = ""
     if getattr(args, "junit", None):
         from evals.junit import write_junit
 
         write_junit(run_dir, Path(args.junit))
         print(f"junit: {args.junit}")
     if getattr(args, "gate", None):
-        from evals.gates import run_gates
+        from evals.gates import check_gates
 
-        status = run_gates(run_dir, Path(args.gate), Path(args.baseline) if args.baseline else None)
+        report = check_gates(run_dir, Path(args.gate), Path(args.baseline) if args.baseline else None)
+        print(report.text)
+        status, gates_markdown = report.status, report.markdown
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         from evals.report import step_summary
 
         with open(summary, "a", encoding="utf-8") as f:
-            f.write(step_summary(run_dir))
+            f.write(step_summary(run_dir) + gates_markdown)
     return status

@@ -1,0 +1,30 @@
+"""`probity check RUN_DIR --gate GATES.yaml [--baseline RUN_DIR] [--junit FILE]`: CI gates on a finished run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from evals.errors import UserError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="check a run against a gate file (exit 1 if any gate fails)")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the run folder to check")
+    p.add_argument("--gate", metavar="GATES.yaml", help="gate file (see evals/gates.py); exit 1 if any gate fails")
+    p.add_argument("--baseline", metavar="RUN_DIR", help="baseline run for max_regressions / pass_rate_drop gates")
+    p.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML file (one testcase per item and mode)")
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "manifest.json").is_file():
+        raise UserError(f"{run_dir}: not a run folder (no manifest.json)")
+    if not args.gate and not args.junit:
+        raise UserError("nothing to check: give --gate GATES.yaml and/or --junit FILE.xml")
+    if args.baseline and not args.gate:
+        raise UserError("--baseline needs --gate GATES.yaml (the baseline is only used by gates)")
+    from evals.commands.run import post_run_checks
+
+    return post_run_checks(args, run_dir)

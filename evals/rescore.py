@@ -1,0 +1,128 @@
+"""Re-apply the current scorers to a run's stored answers, without a model, into a new run folder.
+
+Each scored record's final answer (`response.text`; in tools mode the last model turn, as at run time)
+is scored again against its item, reloaded from the suite file the manifest names, with the identity
+and knowledge cutoff of the stored profile. Error records stay errors. An item that is no longer in its
+suite file (or a suite file that cannot be loaded) keeps its old score, and the summary says so. The new
+folder `<run_id>-rescored-<n>` gets a manifest with `rescored_from`, the current `scorer_version` and the
+counts of changed verdicts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evals.errors import UserError
+from evals.loader import load_suite
+from evals.manifest import now
+from evals.profiles import Identity
+from evals.records import RecordWriter, iter_records, read_manifest, write_manifest
+from evals.schema import Item
+from evals.scoring import SCORER_VERSION, ScoreContext, score
+
+
+@dataclass
+class RescoreResult:
+    run_dir: Path
+    total: int = 0  # scored records looked at
+    changed: int = 0  # outcome or passed changed
+    passed_flips: int = 0
+    kept: int = 0  # item gone: old score kept
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+def _new_dir(run_dir: Path, out: Path | None, run_id: str) -> Path:
+    parent = out if out is not None else run_dir.parent
+    n = 1
+    while (parent / f"{run_id}-rescored-{n}").exists():
+        n += 1
+    return parent / f"{run_id}-rescored-{n}"
+
+
+def _items(manifest: dict, notes: list[str]) -> dict[str, dict[str, Item]]:
+    out: dict[str, dict[str, Item]] = {}
+    for s in manifest.get("suites", []):
+        path = Path(s.get("path", ""))
+        if not path.is_file():
+            notes.append(f"{s['name']}: suite file {path} not found; old scores kept")
+            continue
+        try:
+            loaded = load_suite(path)
+        except UserError as exc:
+            notes.append(f"{s['name']}: {path} no longer loads ({exc.lines[0] if exc.lines else exc}); old scores kept")
+            continue
+        if loaded.sha256 != s.get("sha256"):
+            notes.append(f"{s['name']}: {path} changed since the run (v{s.get('version')} → v{loaded.suite.version});"
+                         " items are scored against the current file")
+        out[s["name"]] = {item.id: item for item in loaded.suite.items}
+    return out
+
+
+def rescore_run(run_dir: Path, out: Path | None = None) -> RescoreResult:
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    if not manifest:
+        raise UserError(f"{run_dir}: not a run folder (no manifest.json)")
+    old_id = str(manifest.get("run_id", run_dir.name))
+    new_dir = _new_dir(run_dir, out, old_id)
+    profile = manifest.get("profile") or {}
+    ctx = ScoreContext(identity=Identity.model_validate(profile.get("identity") or {}),
+                       knowledge_cutoff=profile.get("knowledge_cutoff"))
+    result = RescoreResult(new_dir)
+    items = _items(manifest, result.notes)
+    checks = {s["name"]: s.get("check") for s in manifest.get("suites", [])}
+    gone: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    new_dir.mkdir(parents=True)
+    with RecordWriter(new_dir / "records.jsonl") as writer:
+        for rec in iter_records(run_dir):
+            counts["records"] += 1
+            counts["cached"] += rec.cached
+            if rec.error or rec.score is None:
+                counts["errors"] += 1
+                writer.write(rec.model_copy(update={"run_id": new_dir.name}))
+                continue
+            result.total += 1
+            item = items.get(rec.suite, {}).get(rec.item_id)
+            if item is None:
+                if rec.suite in items:
+                    gone[rec.suite] += 1
+                result.kept += 1
+                counts[rec.score.outcome] += 1
+                writer.write(rec.model_copy(update={"run_id": new_dir.name}))
+                continue
+            new = score(checks.get(rec.suite) or rec.check, item, rec.response.text, ctx)
+            if (new.outcome, new.passed) != (rec.score.outcome, rec.score.passed):
+                result.changed += 1
+                result.passed_flips += new.passed != rec.score.passed
+                result.transitions[(rec.score.outcome, new.outcome)] += 1
+            counts[new.outcome] += 1
+            writer.write(rec.model_copy(update={"run_id": new_dir.name, "score": new,
+                                                "scorer_version": SCORER_VERSION}))
+    for suite, n in sorted(gone.items()):
+        result.notes.append(f"{suite}: {n} answers whose item is no longer in the suite file kept their old score")
+    write_manifest(new_dir, {
+        **manifest,
+        "run_id": new_dir.name,
+        "rescored_from": old_id,
+        "rescored_at": now(),
+        "previous_scorer_version": manifest.get("scorer_version"),
+        "scorer_version": SCORER_VERSION,
+        "counts": {"tasks": (manifest.get("counts") or {}).get("tasks"), **counts},
+        "rescore": {"scored": result.total, "changed": result.changed, "passed_flips": result.passed_flips,
+                    "kept_old_score": result.kept, "notes": result.notes},
+    })
+    return result
+
+
+def summary(result: RescoreResult, old_dir: Path) -> str:
+    lines = [f"rescored {old_dir} → {result.run_dir} (scorer v{SCORER_VERSION})",
+             f"{result.changed} of {result.total} verdicts changed ({result.passed_flips} pass/fail flips)"
+             + (f"; {result.kept} kept their old score" if result.kept else "")]
+    for (before, after), n in sorted(result.transitions.items()):
+        lines.append(f"  {before} → {after}: {n}")
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
