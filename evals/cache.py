@@ -77,6 +77,11 @@ class ResponseCache:
         self._pid = 0
         self._lock = threading.Lock()
 
+    @classmethod
+    def default(cls) -> ResponseCache:
+        """The cache in the default folder ($PROBITY_CACHE_DIR or ./.probity-cache)."""
+        return cls()
+
     # a connection must not cross a fork: reopen in a child process
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
