@@ -17,7 +17,7 @@ def hallucination_chart(series: Series, categories: list[str], out: Path,
     """Grouped bars: one group per category (suite or suite·mode), one bar per model. Deterministic PNG."""
     labels = list(series)
     width = 0.8 / max(1, len(labels))
-    fig = Figure(figsize=(max(6.0, 1.1 * len(categories) * max(1, len(labels)) ** 0.5 + 2), 4.2), dpi=100)
+    fig = Figure(figsize=(max(6.0, 1.3 * len(categories) * max(1, len(labels)) ** 0.5 + 2), 4.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     for i, label in enumerate(labels):
@@ -33,7 +33,7 @@ def hallucination_chart(series: Series, categories: list[str], out: Path,
         ax.bar(xs, ys, width=width * 0.92, label=label, yerr=[lower, upper], capsize=3,
                error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.set_xticks(range(len(categories)))
-    ax.set_xticklabels([c.replace("·", "\n") for c in categories], fontsize="small" if len(categories) > 6 else None)
+    ax.set_xticklabels([c.replace("·", "\n") for c in categories], fontsize="small")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("hallucination rate (incorrect / scored)")
     ax.set_title(title)

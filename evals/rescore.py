@@ -55,8 +55,10 @@ def _items(manifest: dict, notes: list[str]) -> dict[str, dict[str, Item]]:
             notes.append(f"{s['name']}: {path} no longer loads ({exc.lines[0] if exc.lines else exc}); old scores kept")
             continue
         if loaded.sha256 != s.get("sha256"):
-            notes.append(f"{s['name']}: {path} changed since the run (v{s.get('version')} → v{loaded.suite.version});"
-                         " items are scored against the current file")
+            change = (f"v{s.get('version')} → v{loaded.suite.version}" if str(s.get("version")) != loaded.suite.version
+                      else f"still v{loaded.suite.version}, different content")
+            notes.append(f"{s['name']}: {path} changed since the run ({change}); items are scored against the "
+                         "current file")
         out[s["name"]] = {item.id: item for item in loaded.suite.items}
     return out
 
