@@ -228,7 +228,7 @@ def examples_section(runs: list[Run], per_group: int = 3) -> str:
             item = rec.item_id if rec.sample == 0 else f"{rec.item_id}#{rec.sample}"
             prompt = next((m.content for m in reversed(rec.request.messages) if m.role == "user"), "")
             row: list[object] = [rec.mode, item, shorten(prompt, 140), shorten(rec.response.text, 160),
-                                 rec.score.outcome if rec.score else "", rec.score.why if rec.score else ""]
+                                 rec.score.outcome if rec.score else "", shorten(rec.score.why, 160) if rec.score else ""]
             by_suite.setdefault(rec.suite, []).append([r.label, *row] if len(runs) > 1 else row)
     headers = ["mode", "item", "prompt", "answer", "outcome", "why"]
     if len(runs) > 1:
