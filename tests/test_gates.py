@@ -157,3 +157,25 @@ def test_shipped_gate_files_parse() -> None:
     suites = sorted(p.stem for p in (root / "suites").glob("*.yaml"))
     for path in sorted((root / "gates").glob("*.yaml")):
         assert load_gates(path, suites), path
+
+
+def test_run_with_gate_junit_and_report_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`probity run … --gate --junit --report` with the scripted provider (no model)."""
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text("name: tiny\ncheck: letter_counts\nitems:\n" + "".join(
+        f"  - id: t{i}\n    prompt: How many r's in '{'r' * (1 + i % 3)}x'?\n    expect: {{kind: number, value: {1 + i % 3}}}\n"
+        for i in range(6)))
+    profile = tmp_path / "scripted.yaml"
+    profile.write_text('name: scripted\nadapter: scripted\nmodel: "The answer is 2."\n')
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    base = ["run", str(suite), "--provider", str(profile), "--out", str(tmp_path / "runs"), "--no-cache"]
+    passing = gate_file(tmp_path, "gates:\n  - tiny.pass_rate >= 0.3\n", "pass.yaml")
+    failing = gate_file(tmp_path, "gates:\n  - tiny.pass_rate >= 0.5\n", "fail.yaml")
+    assert main([*base, "--gate", str(passing), "--junit", str(tmp_path / "j.xml"),
+                 "--report", str(tmp_path / "rep" / "r.md")]) == 0
+    assert (tmp_path / "j.xml").is_file() and (tmp_path / "rep" / "r.png").is_file()
+    assert main([*base, "--gate", str(failing)]) == 1
+    assert "FAIL tiny.pass_rate >= 0.5" in capsys.readouterr().out
+    assert summary.read_text().count("## probity: ") == 2
