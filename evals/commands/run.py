@@ -38,6 +38,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"--limit {args.limit}: must be a positive number")
     if args.samples <= 0:
         raise UserError(f"--samples {args.samples}: must be a positive number")
+    if args.gate:  # a malformed gate file fails before the model is loaded, not after the run
+        from evals.gates import load_gates
+        from evals.loader import load_suites
+
+        load_gates(Path(args.gate), [ls.suite.name for ls in load_suites(args.suites)])
     modes = ["plain", "tools"] if args.mode == "both" else [args.mode]
     config = RunConfig(suite_args=args.suites, provider=args.provider, modes=modes, samples=args.samples,
                        seed=args.seed, limit=args.limit, max_steps=args.max_steps, cache=not args.no_cache)
