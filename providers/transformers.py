@@ -1,4 +1,26 @@
-"""Local Hugging Face models through transformers: batched, length-sorted, left-padded generation."""
+"""Local Hugging Face models through transformers: batched, length-sorted, left-padded generation.
+
+The default decoder (`decoder="loop"`) is a plain greedy/sampling loop over the model with a
+`DynamicCache`, and is faster than `model.generate` on the same batch because it
+
+* prefills the prompt prefix that every row shares (the chat template's system turn, a suite's
+  system prompt, a tool list) once, and copies its keys/values to every row,
+* keeps only the last position's logits in the prefill (`generate` projects every prompt token
+  through the 49k-word output layer and throws all but one away),
+* drops finished rows (EOS, a stop string, or `max_new_tokens`) from the batch and the KV cache,
+  so the remaining steps run on the unfinished rows only,
+* checks stop strings on the tail of each row as it grows.
+
+Without the shared prefix (`share_prefix=False`) it performs exactly `generate`'s arithmetic on
+the rows it keeps. With it, a row's tokens sit at positions 0, 1, 2, ... whatever its padding
+(generate shifts a left-padded row's positions by its padding; RoPE makes the two equal up to
+float rounding), so an output could in principle differ by a token where two logits tie to the
+last bit: `bench/throughput.py` counts such differences (none on its 128 prompts).
+
+`decoder="generate"` keeps the reference path (`model.generate`) for comparison and tests.
+Sampling (temperature > 0) draws every row from its own `torch.Generator` seeded with the
+request's seed, so a sampled answer does not depend on which other requests share its batch.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +28,16 @@ import hashlib
 import importlib.util
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from evals.errors import UserError
 from evals.profiles import Profile
 from evals.types import GenParams, Request, Response
+
+#: bumped when a change to the decode loop could change an output; part of `identity()`
+DECODER_VERSION = 2
 
 
 def resolve_model_path(spec: str) -> tuple[Path, str | None]:
@@ -45,6 +71,37 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def batch_key(params: GenParams) -> str:
+    """Requests that may share a batch: equal settings except the seed (each row has its own)."""
+    return params.model_dump_json(exclude={"seed"})
+
+
+def plan_batches(lengths: Sequence[int], texts: Sequence[str], keys: Sequence[str], size: int) -> list[list[int]]:
+    """Indices grouped by `keys`, longest prompt first (ties by text, as lm-eval's Collator), `size` at a time."""
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    batches = []
+    for idx in groups.values():
+        idx.sort(key=lambda i: (-lengths[i], texts[i]))
+        batches.extend(idx[s : s + size] for s in range(0, len(idx), size))
+    return batches
+
+
+def common_prefix(ids: Sequence[Sequence[int]]) -> int:
+    """Length of the token prefix all rows share, leaving every row at least one token of its own."""
+    shortest = min(len(x) for x in ids)
+    n = 0
+    while n < shortest - 1 and all(x[n] == ids[0][n] for x in ids):
+        n += 1
+    return n
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    cuts = [text.find(s) for s in stop if s and s in text]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
 class TransformersProvider:
     def __init__(self, profile: Profile) -> None:
         try:
@@ -71,6 +128,18 @@ class TransformersProvider:
         self.model.to(self.device).eval()
         self.batch_size = profile.batch_size
         self.chunk_size = max(64, profile.batch_size * 4)
+        #: "loop" (fast, default) or "generate" (the reference `model.generate` path)
+        self.decoder = "loop"
+        #: drop finished rows from the batch in the loop decoder (kept switchable for the benchmark)
+        self.drop_finished = True
+        #: prefill logits for the last position only (kept switchable for the benchmark)
+        self.last_logits_only = True
+        #: prefill the prompt prefix every row shares (chat template, system prompt) once per batch
+        self.share_prefix = True
+        self.min_shared_prefix = 8
+        config_eos = self.model.generation_config.eos_token_id
+        config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
+        self.eos_ids = {t for t in (self.tokenizer.eos_token_id, *config_eos) if t is not None}
         self._identity: dict[str, Any] | None = None
 
     # -- Provider protocol -------------------------------------------------------------------
@@ -81,6 +150,8 @@ class TransformersProvider:
                 "adapter": "transformers",
                 "model": self.profile.model,
                 "file_sha256": file_digest(weights) if weights else None,
+                "dtype": "float32",
+                "decoder": DECODER_VERSION,
             }
         return self._identity
 
@@ -97,32 +168,128 @@ class TransformersProvider:
 
     def generate(self, requests: list[Request]) -> list[Response]:
         prompts = [self.render(r) for r in requests]
+        return self.generate_prompts(prompts, [r.params for r in requests])
+
+    def generate_prompts(self, prompts: list[str], params: list[GenParams]) -> list[Response]:
+        """Answer already-rendered prompts (what `generate` does after the chat template)."""
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-        # longest first: the first batch shows the worst memory at once; sorting cuts padding
-        order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
-        out: list[Response | None] = [None] * len(requests)
-        start = 0
-        while start < len(order):
-            idx = order[start : start + self.batch_size]
-            # one batch shares generation settings: split where they differ
-            key = requests[idx[0]].params.model_dump_json()
-            idx = [i for i in idx if requests[i].params.model_dump_json() == key]
-            start_next = start + len(idx)
-            for i, resp in zip(idx, self._generate_batch([encoded[i] for i in idx], requests[idx[0]].params),
-                               strict=True):
+        out: list[Response | None] = [None] * len(prompts)
+        keys = [batch_key(p) for p in params] if self.decoder == "loop" else [p.model_dump_json() for p in params]
+        for idx in plan_batches([len(e) for e in encoded], prompts, keys, self.batch_size):
+            batch_params = params[idx[0]]
+            if self.decoder == "generate":
+                responses = self._generate_batch([encoded[i] for i in idx], batch_params)
+            else:
+                responses = self._loop_batch([encoded[i] for i in idx], batch_params, [params[i].seed for i in idx])
+            for i, resp in zip(idx, responses, strict=True):
                 out[i] = resp
-            order = order[:start] + idx + [i for i in order[start:] if i not in idx]
-            start = start_next
         return [r for r in out if r is not None]
 
     # -- internals ---------------------------------------------------------------------------
-    def _generate_batch(self, ids: list[list[int]], params: GenParams) -> list[Response]:
+    def _pad(self, ids: list[list[int]]) -> tuple[Any, Any]:
         torch = self._torch
-        t0 = time.perf_counter()
         width = max(len(x) for x in ids)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.device)
         attention = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.device)
+        return input_ids, attention
+
+    def _respond(self, tokens: list[int], finish: str, stop: Sequence[str], prompt_len: int,
+                 latency: float) -> Response:
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        text, cut = cut_at_stop(text, stop)
+        return Response(text=text.strip(), finish_reason="stop" if cut else finish, prompt_tokens=prompt_len,
+                        completion_tokens=len(tokens), latency_s=latency, model=self.profile.model)
+
+    def _loop_batch(self, ids: list[list[int]], params: GenParams, seeds: list[int | None]) -> list[Response]:
+        torch = self._torch
+        from transformers import DynamicCache
+
+        t0 = time.perf_counter()
+        input_ids, attention = self._pad(ids)
+        n = len(ids)
+        tokens: list[list[int]] = [[] for _ in range(n)]
+        finish = ["length"] * n
+        active = list(range(n))  # original row of each row still in the batch
+        done = [False] * n
+        sampler = _Sampler(torch, params, seeds, self.device) if params.temperature > 0 else None
+        stop = [s for s in params.stop if s]
+        # a stop string that ends in the newest token lies within its last len(bytes) tokens
+        tail = max((len(s.encode()) for s in stop), default=0) + 1
+        cache = DynamicCache(config=self.model.config)
+        shared = common_prefix(ids) if self.share_prefix and n > 1 else 0
+        positions = None
+        with torch.inference_mode():
+            if shared >= self.min_shared_prefix:
+                attention, positions, logits = self._prefill_shared(ids, shared, cache)
+            else:
+                logits = self.model(input_ids=input_ids, attention_mask=attention, past_key_values=cache,
+                                    use_cache=True, logits_to_keep=1 if self.last_logits_only else 0).logits
+            for _ in range(params.max_new_tokens):
+                last = logits[:, -1, :].to(dtype=torch.float32)
+                chosen = sampler.pick(last, active) if sampler else torch.argmax(last, dim=-1)
+                for j, tok in enumerate(chosen.tolist()):
+                    row = active[j]
+                    if done[row]:
+                        continue
+                    if tok in self.eos_ids:
+                        finish[row], done[row] = "stop", True
+                        continue
+                    tokens[row].append(tok)
+                    if stop and cut_at_stop(self.tokenizer.decode(tokens[row][-tail:]), stop)[1]:
+                        finish[row], done[row] = "stop", True
+                    elif len(tokens[row]) >= params.max_new_tokens:
+                        done[row] = True
+                keep = [j for j, row in enumerate(active) if not done[row]]
+                if not keep:
+                    break
+                if len(keep) < len(active) and self.drop_finished:
+                    sel = torch.tensor(keep, device=self.device)
+                    cache.batch_select_indices(sel)
+                    attention, chosen = attention[sel], chosen[sel]
+                    positions = positions[sel] if positions is not None else None
+                    active = [active[j] for j in keep]
+                elif len(keep) < len(active):
+                    # what `generate` does: finished rows stay in the batch and are fed the pad token
+                    finished = torch.tensor([done[row] for row in active], device=self.device)
+                    chosen = chosen.masked_fill(finished, self.tokenizer.pad_token_id)
+                attention = torch.cat([attention, attention.new_ones((attention.shape[0], 1))], dim=-1)
+                if positions is not None:
+                    positions = positions + 1
+                logits = self.model(input_ids=chosen[:, None], attention_mask=attention, past_key_values=cache,
+                                    position_ids=positions, use_cache=True).logits
+        latency = (time.perf_counter() - t0) / n
+        return [self._respond(tokens[i], finish[i], stop, len(ids[i]), latency) for i in range(n)]
+
+    def _prefill_shared(self, ids: list[list[int]], shared: int, cache: Any) -> tuple[Any, Any, Any]:
+        """Prefill the common prefix once, copy its KV to every row, then prefill the rest.
+
+        Layout per row: [prefix][left padding][rest]; positions skip the padding, so every row sees
+        its tokens at 0, 1, 2, ... (mask-aware positions), and the prefix KV is the same for all rows.
+        Returns (attention mask, next position of each row [n, 1], last logits).
+        """
+        torch = self._torch
+        n = len(ids)
+        prefix = torch.tensor([ids[0][:shared]], device=self.device)
+        self.model(input_ids=prefix, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        cache.batch_repeat_interleave(n)
+        rest = [x[shared:] for x in ids]
+        rest_ids, rest_mask = self._pad(rest)
+        width = rest_ids.shape[1]
+        pos = torch.tensor([[shared + max(0, k - (width - len(x))) for k in range(width)] for x in rest],
+                           device=self.device)
+        attention = torch.cat([rest_mask.new_ones((n, shared)), rest_mask], dim=-1)
+        logits = self.model(input_ids=rest_ids, attention_mask=attention, position_ids=pos, past_key_values=cache,
+                            use_cache=True, logits_to_keep=1).logits
+        return attention, pos[:, -1:], logits
+
+    def _generate_batch(self, ids: list[list[int]], params: GenParams) -> list[Response]:
+        """The reference path: one `model.generate` call for the batch."""
+        torch = self._torch
+        t0 = time.perf_counter()
+        input_ids, attention = self._pad(ids)
+        width = input_ids.shape[1]
+        pad = self.tokenizer.pad_token_id
         gen: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "pad_token_id": pad}
         if params.temperature > 0:
             gen.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
@@ -134,25 +301,42 @@ class TransformersProvider:
             gen.update(stop_strings=params.stop, tokenizer=self.tokenizer)
         with torch.inference_mode():
             output = self.model.generate(input_ids=input_ids, attention_mask=attention, **gen)
-        latency = time.perf_counter() - t0
-        eos = {self.tokenizer.eos_token_id, *(self.model.generation_config.eos_token_id or [])} \
-            if isinstance(self.model.generation_config.eos_token_id, list) else {self.tokenizer.eos_token_id,
-                                                                                  self.model.generation_config.eos_token_id}
+        latency = (time.perf_counter() - t0) / len(ids)
         responses = []
         for row, prompt in zip(output[:, width:].tolist(), ids, strict=True):
-            n = 0
-            finish = "length"
-            for tok in row:
-                if tok in eos:
-                    finish = "stop"
-                    break
-                n += 1
-            text = self.tokenizer.decode(row[:n], skip_special_tokens=True)
-            if params.stop:
-                cut = [text.find(s) for s in params.stop if s in text]
-                if cut:
-                    text, finish = text[: min(cut)], "stop"
-            responses.append(Response(text=text.strip(), finish_reason=finish, prompt_tokens=len(prompt),
-                                      completion_tokens=n, latency_s=latency / len(ids),
-                                      model=self.profile.model))
+            n = next((k for k, tok in enumerate(row) if tok in self.eos_ids), None)
+            finish = "length" if n is None else "stop"
+            responses.append(self._respond(row[:n], finish, params.stop, len(prompt), latency))
         return responses
+
+
+class _Sampler:
+    """Temperature + top-p sampling with one generator per row, seeded from the request's seed."""
+
+    def __init__(self, torch: Any, params: GenParams, seeds: list[int | None], device: str) -> None:
+        self.torch = torch
+        self.temperature = params.temperature
+        self.top_p = params.top_p
+        self.generators = []
+        for seed in seeds:
+            g = torch.Generator(device=device)
+            if seed is None:
+                g.seed()
+            else:
+                g.manual_seed(seed)
+            self.generators.append(g)
+
+    def pick(self, logits: Any, rows: list[int]) -> Any:
+        torch = self.torch
+        scores = logits / self.temperature
+        if self.top_p < 1.0:
+            # as transformers' TopPLogitsWarper: drop the low tail whose mass is at most 1 - top_p
+            sorted_scores, order = torch.sort(scores, descending=False, dim=-1)
+            cumulative = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
+            remove = cumulative <= (1 - self.top_p)
+            remove[..., -1:] = False
+            scores = scores.masked_fill(remove.scatter(1, order, remove), float("-inf"))
+        probs = scores.softmax(dim=-1)
+        return torch.cat([torch.multinomial(probs[j], 1, generator=self.generators[r])
+                          for j, r in enumerate(rows)])
+

@@ -1,0 +1,98 @@
+"""The transformers adapter's fast decode loop: batching helpers, and the same outputs as `generate`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from evals.types import GenParams, Message, Request
+from providers.transformers import batch_key, common_prefix, cut_at_stop, plan_batches
+
+PROMPTS = [
+    "How many times does the letter 'r' appear in the word 'strawberry'?",
+    "单词“banana”中有几个字母“a”？",
+    "Which is larger: 9.11 or 9.9?",
+    "你是谁？",
+    "Say only the word: yes",
+    "Write a short biography of Elowen Marchetti.",
+]
+
+
+def test_plan_batches_groups_sorts_and_splits() -> None:
+    lengths = [3, 9, 5, 9, 1]
+    texts = ["c", "b", "e", "a", "d"]
+    assert plan_batches(lengths, texts, ["k"] * 5, 2) == [[3, 1], [2, 0], [4]]  # ties by text, as lm-eval
+    assert plan_batches(lengths, texts, ["x", "y", "x", "y", "x"], 8) == [[2, 0, 4], [3, 1]]
+
+
+def test_batch_key_ignores_only_the_seed() -> None:
+    assert batch_key(GenParams(temperature=0.7, seed=1)) == batch_key(GenParams(temperature=0.7, seed=2))
+    assert batch_key(GenParams(max_new_tokens=5)) != batch_key(GenParams(max_new_tokens=6))
+    assert batch_key(GenParams(stop=["\n"])) != batch_key(GenParams())
+
+
+def test_common_prefix_leaves_one_token_per_row() -> None:
+    assert common_prefix([[1, 2, 3, 4], [1, 2, 3, 5]]) == 3
+    assert common_prefix([[1, 2, 3], [1, 2, 3, 4]]) == 2
+    assert common_prefix([[7, 2], [1, 2]]) == 0
+
+
+def test_cut_at_stop_takes_the_earliest() -> None:
+    assert cut_at_stop("a\nb. c", ["\n", "."]) == ("a", True)
+    assert cut_at_stop("abc", ["x", ""]) == ("abc", False)
+
+
+# -- the real model --------------------------------------------------------------------------------
+def requests(params: GenParams) -> list[Request]:
+    return [Request(messages=[Message(role="user", content=p)], params=params) for p in PROMPTS]
+
+
+@pytest.fixture
+def provider(smollm2: Any) -> Iterator[Any]:
+    saved = {k: getattr(smollm2, k) for k in ("decoder", "drop_finished", "last_logits_only", "share_prefix",
+                                             "batch_size")}
+    yield smollm2
+    for k, v in saved.items():
+        setattr(smollm2, k, v)
+
+
+@pytest.mark.model
+def test_fast_loop_matches_generate(provider: Any) -> None:
+    reqs = requests(GenParams(max_new_tokens=24))
+    provider.decoder = "generate"
+    reference = provider.generate(reqs)
+    provider.decoder = "loop"
+    provider.share_prefix = False  # exactly the computation of generate, minus the wasted work
+    fast = provider.generate(reqs)
+    assert [r.text for r in fast] == [r.text for r in reference]
+    assert [r.completion_tokens for r in fast] == [r.completion_tokens for r in reference]
+    assert [r.finish_reason for r in fast] == [r.finish_reason for r in reference]
+    assert any(r.finish_reason == "stop" for r in fast)  # a row did finish early and was dropped
+    provider.share_prefix = True
+    shared = provider.generate(reqs)
+    assert [r.text for r in shared] == [r.text for r in reference]
+
+
+@pytest.mark.model
+def test_stop_strings(provider: Any) -> None:
+    out = provider.generate(requests(GenParams(max_new_tokens=24, stop=[" the ", "\n"]))[:3])
+    for r in out:
+        assert " the " not in r.text and "\n" not in r.text
+    assert any(r.finish_reason == "stop" for r in out)
+    provider.decoder = "generate"
+    ref = provider.generate(requests(GenParams(max_new_tokens=24, stop=[" the ", "\n"]))[:3])
+    assert [r.text for r in out] == [r.text for r in ref]
+
+
+@pytest.mark.model
+def test_sampling_is_seeded_per_row(provider: Any) -> None:
+    params = [GenParams(max_new_tokens=12, temperature=0.9, top_p=0.95, seed=s) for s in (1, 2, 3)]
+    reqs = [Request(messages=[Message(role="user", content="Tell me about the moon.")], params=p) for p in params]
+    batched = provider.generate(reqs)
+    again = provider.generate(reqs)
+    assert [r.text for r in batched] == [r.text for r in again]  # reproducible
+    alone = provider.generate(reqs[1:2])
+    assert alone[0].text == batched[1].text  # does not depend on the other rows of its batch
+    assert len({r.text for r in batched}) > 1  # different seeds, different samples
