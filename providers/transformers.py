@@ -88,13 +88,39 @@ def plan_batches(lengths: Sequence[int], texts: Sequence[str], keys: Sequence[st
     return batches
 
 
-def common_prefix(ids: Sequence[Sequence[int]]) -> int:
-    """Length of the token prefix all rows share, leaving every row at least one token of its own."""
-    shortest = min(len(x) for x in ids)
-    n = 0
-    while n < shortest - 1 and all(x[n] == ids[0][n] for x in ids):
-        n += 1
-    return n
+def shared_prefixes(ids: Sequence[Sequence[int]], min_shared: int) -> list[int]:
+    """For each row, the length of a prefix it shares with other rows of the batch (0: none).
+
+    Rows are sorted by their tokens, so rows with a common prefix (the same system turn) are
+    neighbours; a run of neighbours sharing at least `min_shared` tokens forms a group, and each
+    row of the group gets the group's common prefix, leaving every row at least one token of its own.
+    """
+    lengths = [0] * len(ids)
+    if not ids:
+        return lengths
+    order = sorted(range(len(ids)), key=lambda i: list(ids[i]))
+    group = [order[0]]
+    common = len(ids[order[0]]) - 1
+
+    def close() -> None:
+        if len(group) > 1:
+            for i in group:
+                lengths[i] = common
+
+    for i in order[1:]:
+        prev, row = ids[group[-1]], ids[i]
+        lcp = 0
+        limit = min(common, len(row) - 1)
+        while lcp < limit and prev[lcp] == row[lcp]:
+            lcp += 1
+        if lcp >= min_shared:
+            group.append(i)
+            common = lcp
+        else:
+            close()
+            group, common = [i], len(row) - 1
+    close()
+    return lengths
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
@@ -216,13 +242,13 @@ class TransformersProvider:
         stop = [s for s in params.stop if s]
         # a stop string that ends in the newest token lies within its last len(bytes) tokens
         tail = max((len(s.encode()) for s in stop), default=0) + 1
-        cache = DynamicCache(config=self.model.config)
-        shared = common_prefix(ids) if self.share_prefix and n > 1 else 0
+        shared = shared_prefixes(ids, self.min_shared_prefix) if self.share_prefix and n > 1 else [0] * n
         positions = None
         with torch.inference_mode():
-            if shared >= self.min_shared_prefix:
-                attention, positions, logits = self._prefill_shared(ids, shared, cache)
+            if any(shared):
+                cache, attention, positions, logits = self._prefill_shared(ids, shared)
             else:
+                cache = DynamicCache(config=self.model.config)
                 logits = self.model(input_ids=input_ids, attention_mask=attention, past_key_values=cache,
                                     use_cache=True, logits_to_keep=1 if self.last_logits_only else 0).logits
             for _ in range(params.max_new_tokens):
@@ -261,27 +287,48 @@ class TransformersProvider:
         latency = (time.perf_counter() - t0) / n
         return [self._respond(tokens[i], finish[i], stop, len(ids[i]), latency) for i in range(n)]
 
-    def _prefill_shared(self, ids: list[list[int]], shared: int, cache: Any) -> tuple[Any, Any, Any]:
-        """Prefill the common prefix once, copy its KV to every row, then prefill the rest.
+    def _prefill_shared(self, ids: list[list[int]], shared: list[int]) -> tuple[Any, Any, Any, Any]:
+        """Prefill each shared prefix once, copy its keys/values to its rows, then prefill the rest.
 
-        Layout per row: [prefix][left padding][rest]; positions skip the padding, so every row sees
-        its tokens at 0, 1, 2, ... (mask-aware positions), and the prefix KV is the same for all rows.
-        Returns (attention mask, next position of each row [n, 1], last logits).
+        Layout of row i: [padding][its prefix (shared[i] tokens)][padding][the rest of its prompt].
+        Positions skip the padding (a row's tokens are at 0, 1, 2, ...), so a prefix's keys and values
+        are the same for every row that has it. Returns (cache, attention mask, each row's last
+        position [n, 1], last logits).
         """
         torch = self._torch
-        n = len(ids)
-        prefix = torch.tensor([ids[0][:shared]], device=self.device)
-        self.model(input_ids=prefix, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        cache.batch_repeat_interleave(n)
-        rest = [x[shared:] for x in ids]
+        from transformers import DynamicCache
+
+        n, width_p = len(ids), max(shared)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, length in enumerate(shared):
+            if length:
+                groups.setdefault(tuple(ids[i][:length]), []).append(i)
+        keys: list[Any] = []
+        values: list[Any] = []
+        for prefix, rows in groups.items():
+            part = DynamicCache(config=self.model.config)
+            self.model(input_ids=torch.tensor([prefix], device=self.device), past_key_values=part, use_cache=True,
+                       logits_to_keep=1)
+            index = torch.tensor(rows, device=self.device)
+            for layer_no, layer in enumerate(part.layers):
+                if layer_no == len(keys):
+                    keys.append(layer.keys.new_zeros((n, layer.keys.shape[1], width_p, layer.keys.shape[-1])))
+                    values.append(layer.values.new_zeros((n, layer.values.shape[1], width_p,
+                                                          layer.values.shape[-1])))
+                keys[layer_no][index, :, width_p - len(prefix):, :] = layer.keys
+                values[layer_no][index, :, width_p - len(prefix):, :] = layer.values
+        cache = DynamicCache(ddp_cache_data=list(zip(keys, values, strict=True)), config=self.model.config)
+        prefix_mask = torch.tensor([[0] * (width_p - k) + [1] * k for k in shared], device=self.device)
+        rest = [x[k:] for x, k in zip(ids, shared, strict=True)]
         rest_ids, rest_mask = self._pad(rest)
         width = rest_ids.shape[1]
-        pos = torch.tensor([[shared + max(0, k - (width - len(x))) for k in range(width)] for x in rest],
+        pos = torch.tensor([[k + max(0, j - (width - len(x))) for j in range(width)] for x, k in zip(rest, shared,
+                                                                                                    strict=True)],
                            device=self.device)
-        attention = torch.cat([rest_mask.new_ones((n, shared)), rest_mask], dim=-1)
+        attention = torch.cat([prefix_mask, rest_mask], dim=-1)
         logits = self.model(input_ids=rest_ids, attention_mask=attention, position_ids=pos, past_key_values=cache,
                             use_cache=True, logits_to_keep=1).logits
-        return attention, pos[:, -1:], logits
+        return cache, attention, pos[:, -1:], logits
 
     def _generate_batch(self, ids: list[list[int]], params: GenParams) -> list[Response]:
         """The reference path: one `model.generate` call for the batch."""

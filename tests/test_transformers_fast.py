@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from evals.types import GenParams, Message, Request
-from providers.transformers import batch_key, common_prefix, cut_at_stop, plan_batches
+from providers.transformers import batch_key, cut_at_stop, plan_batches, shared_prefixes
 
 PROMPTS = [
     "How many times does the letter 'r' appear in the word 'strawberry'?",
@@ -33,10 +33,16 @@ def test_batch_key_ignores_only_the_seed() -> None:
     assert batch_key(GenParams(stop=["\n"])) != batch_key(GenParams())
 
 
-def test_common_prefix_leaves_one_token_per_row() -> None:
-    assert common_prefix([[1, 2, 3, 4], [1, 2, 3, 5]]) == 3
-    assert common_prefix([[1, 2, 3], [1, 2, 3, 4]]) == 2
-    assert common_prefix([[7, 2], [1, 2]]) == 0
+def test_shared_prefixes_groups_rows_and_leaves_one_token_per_row() -> None:
+    assert shared_prefixes([[1, 2, 3, 4], [1, 2, 3, 5]], 2) == [3, 3]
+    assert shared_prefixes([[1, 2, 3], [1, 2, 3, 4]], 2) == [2, 2]
+    assert shared_prefixes([[7, 2], [1, 2]], 1) == [0, 0]
+    # two system prompts in one batch: two groups; a loner shares nothing
+    a, b = [1, 1, 1, 1], [2, 2, 2, 2]
+    rows = [a + [5], b + [6, 7], a + [8, 9], [3, 3], b + [4]]
+    assert shared_prefixes(rows, 3) == [4, 4, 4, 0, 4]
+    assert shared_prefixes(rows, 5) == [0, 0, 0, 0, 0]
+    assert shared_prefixes([], 3) == []
 
 
 def test_cut_at_stop_takes_the_earliest() -> None:
@@ -73,6 +79,13 @@ def test_fast_loop_matches_generate(provider: Any) -> None:
     provider.share_prefix = True
     shared = provider.generate(reqs)
     assert [r.text for r in shared] == [r.text for r in reference]
+    # two prefix groups in one batch (the default system turn, and a suite's own system prompt)
+    system = [Message(role="system", content="You are a careful assistant. Answer in one sentence.")]
+    mixed = reqs[:3] + [r.model_copy(update={"messages": system + r.messages}) for r in reqs[3:]]
+    provider.decoder = "generate"
+    reference = provider.generate(mixed)
+    provider.decoder = "loop"
+    assert [r.text for r in provider.generate(mixed)] == [r.text for r in reference]
 
 
 @pytest.mark.model
