@@ -106,9 +106,13 @@ class Runner:
             check=suite.check, item_id=task.item.id, lang=task.item.lang, control=task.item.control,
             tags=task.item.tags, mode=task.mode, sample=task.sample, request=request, response=response,
             transcript=transcript, tool_stats=stats, score=sc, error=response.error, cached=response.cached,
-            scorer_version=SCORER_VERSION,
+            cache_key=self._cache_key(request) if task.mode == "plain" else None, scorer_version=SCORER_VERSION,
             timings={"generate_s": round(gen_s, 4), "score_s": round(time.perf_counter() - t0, 5)},
         )
+
+    def _cache_key(self, request: Request) -> str | None:
+        key = getattr(self.provider, "key", None)  # a CachedProvider knows its keys
+        return key(request) if callable(key) else None
 
     def run(self, done: set[str]) -> None:
         tasks = list(plan(self.suites, self.config.modes, self.config.samples, self.config.limit))
@@ -150,6 +154,9 @@ class Runner:
                 counts[data["score"]["outcome"]] += 1
             counts["cached"] += bool(data.get("cached"))
         self.manifest["counts"] = {"tasks": self.manifest.get("counts", {}).get("tasks"), **counts}
+        if hasattr(self.provider, "hits"):  # this session's cache traffic: model calls made vs answers reused
+            self.manifest["cache"] = {"model_calls": self.provider.calls, "hits": self.provider.hits,
+                                      "misses": self.provider.misses}
         self.manifest["status"] = status
         if reason:
             self.manifest["stopped_because"] = reason[0]
@@ -231,4 +238,6 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None,
     finally:
         if owned:
             provider.close()
+        elif hasattr(provider, "cache"):
+            provider.cache.close()
     return RunResult(run_dir, manifest)

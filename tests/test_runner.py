@@ -131,3 +131,18 @@ def test_sigkill_then_resume_gives_exactly_one_record_per_task(tmp_path: Path) -
     ks = keys(run_dir)
     assert len(ks) == 40 and len(set(ks)) == 40
     assert read_manifest(run_dir)["status"] == "finished"
+
+
+def test_second_run_makes_no_model_calls(tmp_path: Path) -> None:
+    suite, profile = tiny_suite(tmp_path, 5), scripted_profile(tmp_path)
+    out = tmp_path / "runs"
+    assert main(["run", str(suite), "--provider", str(profile), "--out", str(out)]) == 0
+    assert main(["run", str(suite), "--provider", str(profile), "--out", str(out)]) == 0
+    first, second = run_dirs(out)
+    assert read_manifest(first)["cache"]["model_calls"] == 1
+    assert read_manifest(second)["cache"] == {"model_calls": 0, "hits": 5, "misses": 0}
+    records = list(iter_lines(second / "records.jsonl"))
+    assert all(r["cached"] and r["cache_key"] for r in records)
+    assert [r["score"] for r in records] == [r["score"] for r in iter_lines(first / "records.jsonl")]
+    assert main(["run", str(suite), "--provider", str(profile), "--out", str(out), "--no-cache"]) == 0
+    assert "cache" not in read_manifest(run_dirs(out)[2])
