@@ -188,6 +188,7 @@ class OpenAIProvider:
         self._client: openai.AsyncOpenAI | None = None
         self._sem: asyncio.Semaphore | None = None
         self._answered = False  # the endpoint has sent back at least one HTTP response
+        self._fatal: FatalProviderError | None = None  # once set, no further request is sent
 
     # -- Provider protocol ------------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
@@ -255,6 +256,8 @@ class OpenAIProvider:
         retries = 0
         async with sem:  # held while backing off too: a 429 slows this endpoint down, as it should
             while True:
+                if self._fatal is not None:
+                    raise self._fatal
                 t0 = time.perf_counter()
                 result = await self._attempt(client, body)
                 latency = time.perf_counter() - t0
@@ -283,7 +286,8 @@ class OpenAIProvider:
             message = _one_line(self._redact(_server_message(exc.body if exc.body is not None
                                                              else exc.response.content)))
             if fatal_status(status):
-                raise FatalProviderError(self._fatal_line(status, message)) from None
+                self._fatal = FatalProviderError(self._fatal_line(status, message))
+                raise self._fatal from None
             return Failure(f"http_{status}", f"HTTP {status}: {message}", retryable_status(status),
                            retry_after_s(exc.response.headers))
         except openai.APIConnectionError as exc:

@@ -1,0 +1,1 @@
+"""Real local servers for the tests: a fault-injecting OpenAI endpoint and llama.cpp."""
