@@ -41,7 +41,7 @@ def _ready(url: str) -> bool:
 
 @contextmanager
 def llamacpp_server(gguf: Path, chat_format: str = "chatml-function-calling", n_ctx: int = 2048,
-                    threads: int = 2, startup_s: float = 90.0, log: Path | None = None) -> Iterator[str]:
+                    threads: int = 1, startup_s: float = 90.0, log: Path | None = None) -> Iterator[str]:
     """Yield the base URL (`http://127.0.0.1:PORT/v1`) of a running server; stop it afterwards."""
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
