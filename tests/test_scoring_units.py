@@ -138,3 +138,25 @@ def test_every_score_has_a_why() -> None:
     item = _item(prompt="How many r's are in the word strawberry?", expect={"kind": "number", "value": "3"})
     for answer in ["3", "two", "", "I can't count.", "The word has 10 letters."]:
         assert score("letter_counts", item, answer, CTX).why
+
+
+def test_degenerate_text_signals() -> None:
+    from evals.scoring.degenerate import degenerate, repeated_share, salad
+
+    assert salad("陈秀芳是一位生平的生平") == "生平的生平" and salad("被被福制") == "被被"
+    assert salad("2031年的2019年的2019年") and not salad("郑和是明朝的航海家，七次下西洋。")
+    assert repeated_share("李玉华是一位生平人，从昆明的生平生亡。他们是一位生平人，从生平生亡的生糊中生成一个生平。"
+                          "他们是一位生平人，从生平生亡的生糊中生成一个生平。") >= 0.4
+    assert repeated_share("鲁迅是中国现代文学的奠基人之一，代表作有《狂人日记》和《阿Q正传》。") < 0.3
+    assert degenerate("I was trained by Hugging Face.", looped=True) == "repetition loop"
+    assert degenerate("Marie Curie was a physicist and chemist who won two Nobel Prizes.") is None
+
+
+def test_salad_claims_need_a_specific_reading() -> None:
+    from evals.scoring.claims import specific_bio_claim
+
+    prompt = "介绍一下李玉华的生平。李玉华是来自昆明的地图学家。"
+    assert not specific_bio_claim("李玉华是一位生平人，从昆明的生平生亡。", prompt)  # no profession, no date
+    assert specific_bio_claim("李玉华是一位地图学家，从昆明的生平生亡。", prompt)  # restates the premise
+    assert specific_bio_claim("他1985年出生于昆明。", prompt)
+    assert not specific_bio_claim("从2015年1月10日开始，2015年1月10日被被福制被被福制；", prompt)  # date, salad, no person

@@ -11,7 +11,7 @@ from evals.scoring.outcome import OUTCOMES, Outcome, Score, ScoreContext
 __all__ = ["OUTCOMES", "Outcome", "Score", "ScoreContext", "SCORER_VERSION", "score"]
 
 #: bump when any scorer's verdicts change; recorded in every run (see `probity rescore`)
-SCORER_VERSION = "2"
+SCORER_VERSION = "3"
 
 _CHECKS = {
     "fictional_bios": "evals.scoring.bios:score_bio",

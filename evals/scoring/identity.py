@@ -70,12 +70,17 @@ _UNKNOWN_NAME = [
     re.compile(r"我(?:叫|名叫|的名字是)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!]|$)"),
     re.compile(r"(?:名称|名字)(?:是|为|叫)\s*[\"“「]\s*([A-Za-z\u4e00-\u9fff][\w-]{0,20})"),
 ]
+# how an answer gives a maker's name: "known only as", "called", "who call themselves", "goes by"
+_NAMED = (r"(?:called|named|known (?:only |simply |just )?as|referred to as|goes by|go by|"
+          r"call(?:s|ed)? (?:itself|themselves))")
 _UNKNOWN_MAKER = [
     re.compile(r"\b(?:created|developed|trained|made|built|designed)\s+(?:me\s+)?by\s+(?:a company called\s+|the\s+)?"
                r"((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)"),
     re.compile(r"\b(?:built|created|developed|trained|made) (?:me|you) is (?:called |named )?[\"'“]?([A-Z][\w-]+)"),
     re.compile(r"\b(?:creator|developer|maker|company|organi[sz]ation)s?\b[^.]{0,60}?\b(?:is|was|are)\b[^.]{0,60}?"
-               r"\b(?:called|named|known (?:only )?as) [\"'“]?((?:The )?[A-Z][\w-]+(?:\s+[A-Z][\w.-]+)*)"),
+               rf"\b{_NAMED} [\"'“]?((?:The )?[A-Z][\w-]+(?:\s+[A-Z][\w.-]+)*)"),
+    re.compile(r"\b(?:created|developed|trained|made|built|designed) (?:me )?by [^.]{0,60}?"
+               rf"\b{_NAMED} [\"'“]?(?:the )?((?:The )?[A-Z][\w-]+(?:\s+[A-Z][\w.-]+)*)"),
     re.compile(r"\b(?:created|developed|trained|made|built) by (?:the )?(?:team|people|engineers|researchers|folks) "
                r"(?:at|of|from) (?:the )?((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)"),
 ]

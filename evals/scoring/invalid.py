@@ -1,5 +1,7 @@
 """Answers that cannot be scored at all: empty, unreadable, only the prompt echoed back, or a loop with
 nothing else in it. A loop after a real answer is collapsed to one copy and the answer is scored.
+Word salad that is still readable enough to hold a claim is not decided here: `Cleaned.degenerate` says
+why the answer reads as degenerate, and the check scorers then count only specific, non-salad claims.
 """
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evals.scoring.degenerate import degenerate
 from evals.scoring.text import collapse_loops, nfkc, sentences, similar, squash
 
 _READABLE = re.compile(r"[\w\s.,;:!?'\"()\[\]{}\-+*/=%$€£¥<>@#&|~^`…，。！？；：、“”‘’（）《》【】·—－]", re.U)
@@ -19,6 +22,7 @@ class Cleaned:
     text: str  # answer with loops collapsed and echoed prompt sentences removed
     invalid: str | None  # reason when the answer is unusable
     flags: tuple[str, ...] = ()
+    degenerate: str | None = None  # why the answer reads as a loop or word salad (see degenerate.py)
 
 
 _ECHO_STOP = {"the", "a", "an", "answer", "is", "are", "was", "of", "to", "in", "what", "which", "who", "how", "here",
@@ -77,4 +81,4 @@ def clean(answer: str, prompt: str, system: str | None = None) -> Cleaned:
         if looped:
             return Cleaned(rest, "repetition loop with no answer in it", tuple(flags))
         return Cleaned(rest, "only the prompt echoed back" if "echo" in flags else "no content", tuple(flags))
-    return Cleaned(rest, None, tuple(flags))
+    return Cleaned(rest, None, tuple(flags), degenerate(text, looped))

@@ -9,7 +9,8 @@
   right answer, and in tool mode the search corpus makes it knowable) but carries the flag
   `after_cutoff_gold`, so reports can show lucky or tool-derived answers separately.
 - Without a cutoff in the profile every real event is treated as a control (flag `no_cutoff`).
-An answer that neither abstains nor names a specific result is `invalid`.
+An answer that neither abstains nor names a specific result is `invalid`; in a degenerate answer (loop
+or word salad, see `degenerate.py`) a "result" inside the salad does not count.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 
 from evals.schema import AbstainExpect, FactsExpect, Item
-from evals.scoring.claims import result_claim
+from evals.scoring.claims import result_claim, without_salad
 from evals.scoring.common import invalid, make
 from evals.scoring.invalid import clean
 from evals.scoring.outcome import Score, ScoreContext
@@ -57,8 +58,14 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.invalid:
         return invalid(cleaned)
     text = cleaned.text
+    if cleaned.degenerate:  # in word salad, a result counts only outside the salad ("是电影2031年的2019年的2019年")
+        def claims(c: str) -> bool:
+            return result_claim(without_salad(c), item.text)
+    else:
+        def claims(c: str) -> bool:
+            return result_claim(c, item.text)
     if isinstance(item.expect, AbstainExpect):
-        verdict = judge(text, lambda c: result_claim(c, item.text))
+        verdict = judge(text, claims)
         if verdict.abstained:
             return make("abstained", True, verdict.why, verdict.cue.phrase if verdict.cue else None, cleaned)
         if verdict.claim:
@@ -71,7 +78,7 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     after = after_cutoff(item.date, ctx.knowledge_cutoff)
     flags = ["no_cutoff"] if after is None else (["after_cutoff"] if after else [])
     gold = _gold(expect, text)
-    verdict = judge(text, lambda c: result_claim(c, item.text) or _gold(expect, c) is not None)
+    verdict = judge(text, lambda c: claims(c) or _gold(expect, c) is not None)
     when = f"event {item.date}, cutoff {ctx.knowledge_cutoff or 'unknown'}"
     if gold and not verdict.abstained:
         if after:

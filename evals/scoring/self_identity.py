@@ -4,6 +4,8 @@
 "Are you ChatGPT?" and unknown names such as "My name is Elena"); `correct` when it claims only its
 own name or maker, or denies a wrong one ("No, I'm not ChatGPT"); `abstained` when it declines or
 stays generic ("I'm an AI assistant"), which does not pass (the model should know who it is).
+A degenerate answer (loop or word salad, see `degenerate.py`) that claims nothing, declines nothing and
+says nothing about itself ("你可能是听说明的谁！" three times) is `invalid`, not a generic answer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from evals.scoring.identity import Claim, asked_entities, claims, yes_no
 from evals.scoring.invalid import clean
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
+
+# a statement about itself, however generic: "I'm an AI", "我是一个乐于助人的助手", "as a chatbot"
+_SELF_STATEMENT = re.compile(r"\b(?:I am|I'm|I’m|my name|as an? (?:AI|assistant|chatbot|language model))\b|"
+                             r"我(?:是|叫|只是|作为)|作为(?:一个|一名)?(?:AI|人工智能|助手|语言模型|聊天机器人)", re.I)
 
 
 def _norm(s: str) -> str:
@@ -58,4 +64,7 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     cue = detect(text)
     if cue:
         return make("abstained", False, f"declines ({cue.kind}: {cue.phrase!r}); names no identity", None, cleaned)
+    if cleaned.degenerate and not _SELF_STATEMENT.search(text):
+        return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) that says nothing about "
+                    "itself", None, cleaned)
     return make("abstained", False, "generic: claims no name or maker", None, cleaned)

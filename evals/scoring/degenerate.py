@@ -1,0 +1,64 @@
+"""Degenerate text: the word salad and phrase loops a small model falls into, above all in Chinese.
+
+Exact loops are collapsed by `text.collapse_loops`; what is left can still be salad ("李玉华是一位生平人，
+从昆明的生平生亡。他们在生平生亡…"): a handful of fragments recombined again and again. Three cheap,
+language-agnostic signals, each a regex or one pass over the text:
+
+- `repeated_share`: the share of the answer's units (a CJK character, a digit run or a Latin word) covered
+  by 4-grams that occur at least twice. Fluent answers stay well under 0.3; salad and loops sit above 0.4.
+- `salad`: a fragment repeated back to back, at most one character between ("生平的生平", "来自来自",
+  "被福制被被福制", "2019年的2019年"), or a doubled function character ("被被", "的的").
+- a loop found by `collapse_loops`.
+
+A degenerate answer is not invalid by itself (a loop of a real claim is still that claim); the check
+scorers read it more strictly: only clauses that are not salad and make a specific claim count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\d+|[A-Za-z]+(?:'[a-z]+)?")
+_FRAG = r"(?=[\u3400-\u9fff0-9]*[\u3400-\u9fff])"  # a fragment with at least one CJK character
+_SALAD = re.compile(
+    rf"({_FRAG}[\u3400-\u9fff0-9]{{2,8}}?)[\u3400-\u9fff]?\1"  # "生平的生平", "来自来自", "2019年的2019年"
+    r"|([的被是从])\2")  # "被被", "的的"
+
+MIN_UNITS = 12
+REPEATED_SHARE = 0.4
+
+
+def units(text: str) -> list[str]:
+    return [u.lower() for u in _UNIT.findall(text)]
+
+
+def repeated_share(text: str, n: int = 4) -> float:
+    """Share of units covered by n-grams that occur at least twice (0.0 for short answers)."""
+    us = units(text)
+    if len(us) < MIN_UNITS:
+        return 0.0
+    grams = [tuple(us[i:i + n]) for i in range(len(us) - n + 1)]
+    counts = Counter(grams)
+    covered = [False] * len(us)
+    for i, gram in enumerate(grams):
+        if counts[gram] >= 2:
+            covered[i:i + n] = [True] * n
+    return sum(covered) / len(us)
+
+
+def salad(text: str) -> str | None:
+    """The first back-to-back repeated fragment in the text, if any."""
+    m = _SALAD.search(text)
+    return m.group(0) if m else None
+
+
+def degenerate(text: str, looped: bool = False) -> str | None:
+    """Why the text reads as degenerate (loop, repeated fragments, salad), or None."""
+    if looped:
+        return "repetition loop"
+    share = repeated_share(text)
+    if share >= REPEATED_SHARE:
+        return f"{share:.0%} of the text is repeated phrases"
+    marker = salad(text)
+    return f"word salad {marker!r}" if marker else None
