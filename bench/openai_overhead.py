@@ -83,31 +83,31 @@ def requests_for(n: int) -> list[Request]:
                     params=GenParams(max_new_tokens=16)) for i in range(n)]
 
 
-def run_probity(url: str, n: int, concurrency: int, chunked: bool = False) -> float:
+def run_probity(url: str, n: int, concurrency: int, chunked: bool = False) -> tuple[float, float]:
     from providers.openai import OpenAIProvider
 
     profile = Profile(name="bench", adapter="openai", model=MODEL, base_url=url, concurrency=concurrency)
     reqs = requests_for(n)
     provider = OpenAIProvider(profile)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if chunked:
         out = []
         for i in range(0, n, provider.chunk_size):
             out += provider.generate(reqs[i:i + provider.chunk_size])
     else:
         out = provider.generate(reqs)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     provider.close()
     assert len(out) == n and all(r.error is None and r.text for r in out), "the probity side saw errors"
-    return wall
+    return wall, cpu
 
 
-def run_bare(url: str, n: int, concurrency: int) -> float:
+def run_bare(url: str, n: int, concurrency: int) -> tuple[float, float]:
     from openai import AsyncOpenAI
 
     reqs = requests_for(n)  # built outside the timing, as for the probity side
 
-    async def main() -> float:
+    async def main() -> tuple[float, float]:
         client = AsyncOpenAI(base_url=url, api_key="bench", max_retries=0)
         sem = asyncio.Semaphore(concurrency)
 
@@ -118,12 +118,12 @@ def run_bare(url: str, n: int, concurrency: int) -> float:
                     max_tokens=r.params.max_new_tokens, temperature=0.0)
                 return c.choices[0].message.content or ""
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = await asyncio.gather(*(one(r) for r in reqs))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         await client.close()
         assert len(out) == n and all(out)
-        return wall
+        return wall, cpu
 
     return asyncio.run(main())
 
@@ -142,7 +142,7 @@ def main() -> None:
     n, c = args.requests, args.concurrency
     ideal = n / c * args.delay_ms / 1000
     proc, url = start_server(args.delay_ms)
-    sides: dict[str, Callable[[], float]] = {
+    sides: dict[str, Callable[[], tuple[float, float]]] = {
         "probity": lambda: run_probity(url, n, c),
         "chunked": lambda: run_probity(url, n, c, chunked=True),
         "bare": lambda: run_bare(url, n, c),
@@ -151,22 +151,26 @@ def main() -> None:
         for fn in sides.values():  # warm-up: imports, first connections
             fn()
         times: dict[str, list[float]] = {k: [] for k in sides}
+        cpus: dict[str, list[float]] = {k: [] for k in sides}
         names = list(sides)
         for rep in range(args.reps):
             for name in (names if rep % 2 == 0 else names[::-1]):
-                times[name].append(sides[name]())
+                wall, cpu = sides[name]()
+                times[name].append(wall)
+                cpus[name].append(cpu)
             print(f"rep {rep + 1}: " + "  ".join(f"{k} {v[-1]:.3f} s" for k, v in times.items()), flush=True)
     finally:
         proc.terminate()
         proc.wait()
     print(f"\n{n} requests, concurrency {c}, server delay {args.delay_ms:g} ms, {args.reps} repetitions, "
           f"{os.cpu_count()} CPUs; ideal {ideal:.4f} s")
-    print("| client | median wall (s) | min (s) | median / ideal | median / bare |")
-    print("|---|---:|---:|---:|---:|")
+    print("| client | median wall (s) | min (s) | median / ideal | median / bare | client CPU (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
     bare = statistics.median(times["bare"])
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"| {name} | {med:.3f} | {min(ts):.3f} | {med / ideal:.3f} | {med / bare:.3f} |")
+        print(f"| {name} | {med:.3f} | {min(ts):.3f} | {med / ideal:.3f} | {med / bare:.3f} "
+              f"| {statistics.median(cpus[name]):.3f} |")
     paired = [p / b for p, b in zip(times["probity"], times["bare"], strict=True)]
     print(f"\npaired probity/bare per repetition: {', '.join(f'{r:.3f}' for r in paired)} "
           f"(median {statistics.median(paired):.3f})")
