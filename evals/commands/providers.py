@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
@@ -32,7 +33,9 @@ def _endpoint(profile: Profile) -> str:
     if profile.adapter != "openai":
         return "local"
     key = f" (key: ${profile.api_key_env})" if profile.api_key_env else ""
-    return f"{profile.base_url or '?'}{key}"
+    override = os.environ.get("PROBITY_BASE_URL")
+    url = f"{override} (from $PROBITY_BASE_URL)" if override else profile.base_url or "?"
+    return f"{url}{key}"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
