@@ -3,8 +3,9 @@
 `generate` is synchronous for the caller and runs the batch on a private asyncio event loop with
 `AsyncOpenAI`: at most `profile.concurrency` requests in flight, each attempt bounded by
 `profile.timeout_s`, retried by the policy in providers/retry.py (the SDK's own retries are off).
-An API failure is a `Response` with `error` and `error_kind`; only a rejected key (401/403) or an
-endpoint that never answered anything raises, as FatalProviderError, so the run stops at once.
+An API failure is a `Response` with `error` and `error_kind` (an unreachable server too: `--resume`
+retries those records); only a rejected key (401/403) raises, as FatalProviderError, so the whole
+batch (and the run) stops at once.
 
 `PROBITY_BASE_URL`, when set, replaces the profile's `base_url` (e.g. a llama.cpp server on another
 port). The API key is read from the variable named by `api_key_env`; it is never put in a response,
@@ -37,7 +38,7 @@ from evals.types import Message, Request, Response, ToolCall
 from providers.retry import Backoff, fatal_status, retry_after_s, retryable_status
 
 ENV_BASE_URL = "PROBITY_BASE_URL"
-NO_KEY = "no-key"  # sent as the bearer token when the profile names no api_key_env (local servers)
+NO_KEY = "not-needed"  # sent as the bearer token when the profile names no api_key_env (local servers)
 _THINK = re.compile(r"<think>(.*?)</think>", re.S)
 
 
@@ -186,18 +187,18 @@ class OpenAIProvider:
         self.profile = profile
         self.base_url = resolve_base_url(profile)
         self._key = read_api_key(profile)
-        self.chunk_size = max(64, profile.concurrency * 16)  # a chunk boundary drains the pipe once
+        self.chunk_size = profile.concurrency * 8  # the runner's batch: 8 waves of requests per generate()
         self.backoff = Backoff(profile.backoff_s)
         self.stats: Counter[str] = Counter()  # attempts, retries and failures by kind, this session
         self._loop = asyncio.new_event_loop()
         self._client: openai.AsyncOpenAI | None = None
         self._sem: asyncio.Semaphore | None = None
-        self._answered = False  # the endpoint has sent back at least one HTTP response
         self._fatal: FatalProviderError | None = None  # once set, no further request is sent
 
     # -- Provider protocol ------------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
-        return {"adapter": "openai", "base_url": self.base_url, "model": self.profile.model}
+        return {"adapter": "openai", "base_url": self.base_url, "model": self.profile.model,
+                "tool_protocol": self.profile.tool_protocol}
 
     def generate(self, requests: list[Request]) -> list[Response]:
         if not requests:
@@ -250,9 +251,6 @@ class OpenAIProvider:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        if not self._answered and all(r.error_kind == "connection" for r in out):
-            raise FatalProviderError(f"cannot reach {self.base_url}: {out[0].error} "
-                                     f"(is the server running? ${ENV_BASE_URL} overrides the profile's base_url)")
         return out
 
     async def _one(self, request: Request) -> Response:
@@ -290,27 +288,23 @@ class OpenAIProvider:
         except (asyncio.TimeoutError, openai.APITimeoutError):
             return Failure("timeout", f"no answer within {timeout:g} s", True)
         except openai.APIStatusError as exc:
-            self._answered = True
             status = exc.status_code
+            if fatal_status(status):
+                self._fatal = FatalProviderError(self._fatal_line(status))
+                raise self._fatal from None
             message = _one_line(self._redact(_server_message(exc.body if exc.body is not None
                                                              else exc.response.content)))
-            if fatal_status(status):
-                self._fatal = FatalProviderError(self._fatal_line(status, message))
-                raise self._fatal from None
             return Failure(f"http_{status}", f"HTTP {status}: {message}", retryable_status(status),
                            retry_after_s(exc.response.headers))
         except openai.APIConnectionError as exc:
             cause = exc.__cause__ or exc.__context__
             detail = f"{type(cause).__name__}: {cause}" if cause is not None and str(cause) else str(exc)
             return Failure("connection", f"connection failed: {_one_line(detail, 160)}", True)
-        self._answered = True
         return parse_completion(raw.content)
 
-    def _fatal_line(self, status: int, message: str) -> str:
-        if self.profile.api_key_env:
-            return f"{self.profile.api_key_env} is not accepted by {self.base_url} (HTTP {status}: {message})"
-        return (f"{self.base_url} refused the request (HTTP {status}: {message}); "
-                f"profile {self.profile.name} sends no API key: set api_key_env")
+    def _fatal_line(self, status: int) -> str:
+        """One line, naming the variable and never its value (a 401 body may echo the key)."""
+        return f"{self.profile.api_key_env or 'the API key'} is not accepted by {self.base_url} (HTTP {status})"
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "[redacted]") if self._key and text else text

@@ -63,14 +63,13 @@ def retry_after_s(headers: Mapping[str, str] | None, now: float | None = None) -
 
 
 class Backoff:
-    """Exponential backoff with jitter: attempt n (0-based) waits base × 2ⁿ × U(0.5, 1], capped at
-    MAX_BACKOFF_S, and never less than what the server asked for with Retry-After."""
+    """Exponential backoff with full jitter: retry n (0-based) waits U(0, min(base × 2ⁿ, MAX_BACKOFF_S)),
+    and never less than what the server asked for with Retry-After."""
 
     def __init__(self, base_s: float, rng: random.Random | None = None) -> None:
         self.base_s = base_s
         self.rng = rng or random.Random()
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        exp = min(self.base_s * (2 ** attempt), MAX_BACKOFF_S)
-        wait = exp * (0.5 + 0.5 * self.rng.random())
-        return max(wait, retry_after or 0.0)
+        cap = min(self.base_s * (2 ** attempt), MAX_BACKOFF_S)
+        return max(self.rng.uniform(0.0, cap), retry_after or 0.0)

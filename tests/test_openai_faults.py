@@ -54,15 +54,17 @@ def provider(server: FaultServer):
 
 
 def test_300_requests_at_30_percent_faults(server: FaultServer) -> None:
+    """300 requests, 30% of attempts faulted (429, 500, 503, hang, reset, malformed, empty): 300
+    responses in order, each its own answer or an error with its cause; none lost or answered twice."""
     server.fault_rate, server.seed = 0.3, 7
-    p = OpenAIProvider(profile(server.url, timeout_s=0.3))
-    markers = [f"req-{i:03d}" for i in range(300)]
+    p = OpenAIProvider(profile(server.url, timeout_s=0.5, backoff_s=0.01, max_retries=4, concurrency=16))
+    markers = [f"item-{i:03d}" for i in range(300)]
     t0 = time.perf_counter()
     out = p.generate([ask(f"[{m}] What is {i} + 1?") for i, m in enumerate(markers)])
     elapsed = time.perf_counter() - t0
     p.close()
     assert len(out) == 300
-    errors = Counter()
+    errors: Counter[str] = Counter()
     for m, r in zip(markers, out, strict=True):
         # the server saw this request exactly retries + 1 times: retries are counted, none lost
         assert server.attempts[m] == r.retries + 1, m
@@ -74,12 +76,14 @@ def test_300_requests_at_30_percent_faults(server: FaultServer) -> None:
             expected = {"429": "http_429", "500": "http_500", "503": "http_503", "hang": "timeout",
                         "reset": "connection", "malformed": "malformed", "empty": "empty_choices"}[last]
             assert r.error_kind == expected and r.error and r.text == "", (m, r)
-            assert r.retries == 3 and server.answered[m] == 0
+            assert r.retries == 4 and server.answered[m] == 0
             errors[r.error_kind] += 1
+    answered = [r.text for r in out if r.error is None]
+    assert len(answered) == len(set(answered))  # no marker answered twice in the output
     retries = sum(r.retries for r in out)
     assert retries == server.requests - 300 > 60  # about 0.3/0.7 × 300 ≈ 130
     assert set(server.faults) == {"429", "500", "503", "hang", "reset", "malformed", "empty"}
-    assert sum(errors.values()) == sum(1 for r in out if r.error) < 10  # 0.3⁴ × 300 ≈ 2.4
+    assert sum(errors.values()) == sum(1 for r in out if r.error) < 10  # 0.3⁵ × 300 ≈ 0.7
     assert p.stats["retries"] == retries
     assert elapsed < 20
 
@@ -136,14 +140,13 @@ def test_401_stops_the_run_with_one_line_and_no_key(monkeypatch: pytest.MonkeyPa
         p.close()
         assert server.requests <= 4  # the first 401 cancels everything else: no retries, no more requests
     text = str(info.value)
-    assert text.startswith(f"{KEY_ENV} is not accepted by {server.url} (HTTP 401: Incorrect API key provided: ")
-    assert "\n" not in text and SECRET not in text and "[redacted]" in text
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert text == f"{KEY_ENV} is not accepted by {server.url} (HTTP 401)"
     assert SECRET not in repr(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
 def test_403_without_a_key_is_fatal_too(server: FaultServer, provider: OpenAIProvider) -> None:
-    with pytest.raises(FatalProviderError, match=r"refused the request \(HTTP 403: injected HTTP 403"):
+    with pytest.raises(FatalProviderError, match=r"^the API key is not accepted by .* \(HTTP 403\)$"):
         provider.generate([ask("[req-f] [always: 403]")])
 
 
@@ -159,7 +162,7 @@ def test_the_key_never_appears_in_what_the_adapter_returns(monkeypatch: pytest.M
     assert out[0].text == "answer to req-e1; you sent Bearer [redacted]"
     dumped = json.dumps([r.model_dump() for r in out]) + json.dumps(identity) + json.dumps(dict(p.stats))
     assert SECRET not in dumped
-    assert identity == {"adapter": "openai", "base_url": server.url, "model": "fault-model"}
+    assert identity == {"adapter": "openai", "base_url": server.url, "model": "fault-model", "tool_protocol": "text"}
 
 
 def test_missing_key_variable_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,13 +174,16 @@ def test_missing_key_variable_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -
         OpenAIProvider(profile("http://127.0.0.1:9/v1", api_key_env=KEY_ENV))
 
 
-def test_unreachable_endpoint_is_one_fatal_line() -> None:
+def test_unreachable_endpoint_gives_error_responses() -> None:
+    """Nothing listening: every retry fails to connect, and each request ends as an error response
+    (the runner records it; `--resume` retries it), not a crash."""
     from servers.llamacpp import free_port
 
-    p = OpenAIProvider(profile(f"http://127.0.0.1:{free_port()}/v1", max_retries=1))
-    with pytest.raises(FatalProviderError, match=r"^cannot reach http://127\.0\.0\.1:\d+/v1: connection failed"):
-        p.generate([ask("[req-u1] hi"), ask("[req-u2] hi")])
+    p = OpenAIProvider(profile(f"http://127.0.0.1:{free_port()}/v1", max_retries=2, backoff_s=0.001))
+    out = p.generate([ask("[req-u1] hi"), ask("[req-u2] hi")])
     p.close()
+    assert [(r.error_kind, r.retries, r.text) for r in out] == [("connection", 2, ""), ("connection", 2, "")]
+    assert all(r.error and r.error.startswith("connection failed: ") for r in out)
 
 
 def test_base_url_env_overrides_the_profile(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,6 @@
 """A real local HTTP server that speaks OpenAI chat completions and injects faults.
 
-Every request is identified by a marker in its messages, `[req-<id>]`; the server counts attempts per
+Every request is identified by a marker in its messages, `[req-<id>]` or `[item-<id>]`; the server counts attempts per
 marker. Whether an attempt fails, and how, is decided by `random.Random(f"{seed}/{marker}/{attempt}")`,
 so a run is reproducible whatever order the requests arrive in. A prompt can also script its own
 faults: `[faults: 429,500]` fails the first two attempts that way and answers the third;
@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 RANDOM_FAULTS = ("429", "500", "503", "hang", "reset", "malformed", "empty")
-_MARKER = re.compile(r"\[(req-[\w.-]+)\]")
+_MARKER = re.compile(r"\[((?:req|item)-[\w.-]+)\]")
 _SCRIPT = re.compile(r"\[(faults|always):\s*([\w,-]+)\]")
 
 
