@@ -187,7 +187,7 @@ class OpenAIProvider:
         self.profile = profile
         self.base_url = resolve_base_url(profile)
         self._key = read_api_key(profile)
-        self.chunk_size = profile.concurrency * 8  # the runner's batch: 8 waves of requests per generate()
+        self.chunk_size = max(64, profile.concurrency * 16)  # a chunk boundary drains the pipe once
         self.backoff = Backoff(profile.backoff_s)
         self.stats: Counter[str] = Counter()  # attempts, retries and failures by kind, this session
         self._loop = asyncio.new_event_loop()
