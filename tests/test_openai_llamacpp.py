@@ -63,7 +63,8 @@ def test_plain_requests(local: OpenAIProvider, llamacpp_url: str) -> None:
     assert out[0].model == MODEL_ALIAS and out[0].prompt_tokens > 5 and 0 < out[0].completion_tokens < 24
     assert out[1].finish_reason == "length" and out[1].completion_tokens == 6  # max_tokens reached the server
     assert all(r.latency_s > 0 and r.retries == 0 for r in out)
-    assert local.identity() == {"adapter": "openai", "base_url": llamacpp_url, "model": MODEL_ALIAS}
+    assert local.identity() == {"adapter": "openai", "base_url": llamacpp_url, "model": MODEL_ALIAS,
+                                "tool_protocol": "text"}
 
 
 def test_stop_sequence(local: OpenAIProvider) -> None:
