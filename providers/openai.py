@@ -40,6 +40,7 @@ from providers.retry import Backoff, fatal_status, retry_after_s, retryable_stat
 ENV_BASE_URL = "PROBITY_BASE_URL"
 NO_KEY = "not-needed"  # sent as the bearer token when the profile names no api_key_env (local servers)
 _THINK = re.compile(r"<think>(.*?)</think>", re.S)
+_TIMEOUT_CM = getattr(asyncio, "timeout", None)  # asyncio.timeout (3.11+); wait_for before that
 
 
 @dataclass
@@ -283,8 +284,12 @@ class OpenAIProvider:
             # client.post is the SDK's documented raw request: auth, headers, base_url and connection pool
             # as for chat.completions.create, without its per-request TypedDict transform and pydantic
             # parse (about 1 ms of CPU per request); parse_completion reads the body instead.
-            raw = await asyncio.wait_for(client.post("/chat/completions", body=body, cast_to=httpx.Response),
-                                         timeout)
+            post = client.post("/chat/completions", body=body, cast_to=httpx.Response)
+            if _TIMEOUT_CM is not None:  # Python 3.11+: a deadline without an extra task per attempt
+                async with _TIMEOUT_CM(timeout):
+                    raw = await post
+            else:
+                raw = await asyncio.wait_for(post, timeout)
         except (asyncio.TimeoutError, openai.APITimeoutError):
             return Failure("timeout", f"no answer within {timeout:g} s", True)
         except openai.APIStatusError as exc:
