@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -34,7 +35,46 @@ from typing import Any
 
 from evals.errors import UserError
 from evals.profiles import Profile
-from evals.types import GenParams, Request, Response
+from evals.types import GenParams, Message, Request, Response
+
+TOOLS_PROMPT = """You can call functions. Their signatures, as JSON schemas, are inside <tools></tools>:
+<tools>
+{tools}
+</tools>
+To call one, answer with only <tool_call>{{"name": "NAME", "arguments": {{...}}}}</tool_call>.
+The result comes back in a tool message; then give your final answer."""
+
+
+def chat_template_message(message: Message) -> dict[str, Any]:
+    """A message in the shape Hugging Face chat templates expect (tool calls with parsed arguments)."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        calls = []
+        for call in message.tool_calls:
+            try:
+                arguments: Any = json.loads(call.arguments)
+            except json.JSONDecodeError:
+                arguments = call.arguments
+            calls.append({"type": "function", "id": call.id,
+                          "function": {"name": call.name, "arguments": arguments}})
+        out["tool_calls"] = calls
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    if message.name:
+        out["name"] = message.name
+    return out
+
+
+def with_tool_system_prompt(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For templates without tool support: the tool schemas and call format go into the system turn."""
+    text = TOOLS_PROMPT.format(tools="\n".join(json.dumps(t, ensure_ascii=False) for t in tools))
+    # such templates drop `tool_calls` too: write earlier calls into the assistant text, as asked above
+    messages = [{**m, "content": (m["content"] + "".join(
+        f"<tool_call>{json.dumps({'name': c['function']['name'], 'arguments': c['function']['arguments']}, ensure_ascii=False)}</tool_call>"
+        for c in m["tool_calls"])).strip()} if m.get("tool_calls") else m for m in messages]
+    if messages and messages[0]["role"] == "system":
+        return [{**messages[0], "content": f"{messages[0]['content']}\n\n{text}"}, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
 
 #: bumped when a change to the decode loop could change an output; part of `identity()`
 DECODER_VERSION = 2
@@ -185,11 +225,16 @@ class TransformersProvider:
         pass
 
     def render(self, request: Request) -> str:
-        messages = [m.model_dump(exclude_none=True, exclude_defaults=True) | {"role": m.role, "content": m.content}
-                    for m in request.messages]
-        kwargs: dict[str, Any] = {}
-        if request.tools:
-            kwargs["tools"] = request.tools
+        messages = [chat_template_message(m) for m in request.messages]
+        if not request.tools:
+            return self._template(messages)
+        with_tools = self._template(messages, tools=request.tools)
+        if with_tools != self._template(messages):
+            return with_tools  # the model's own template knows how to show tools
+        # the template ignores `tools` (SmolLM2's does): describe them in the system turn instead
+        return self._template(with_tool_system_prompt(messages, request.tools))
+
+    def _template(self, messages: list[dict[str, Any]], **kwargs: Any) -> str:
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **kwargs)
 
     def generate(self, requests: list[Request]) -> list[Response]:

@@ -46,3 +46,26 @@ def test_every_suite_end_to_end(smollm2, tmp_path: Path) -> None:
     for name in suites:
         assert f"| {name}" in tables["Per suite"]
     assert manifest["versions"]["torch"] and manifest["model_identity"]["file_sha256"]
+
+
+def test_native_tools_render_for_a_template_without_tool_support(smollm2) -> None:
+    """SmolLM2's template ignores `tools=`: the adapter describes them in the system turn and writes
+    earlier calls as <tool_call> text, so a native-protocol conversation still reaches the model."""
+    from evals.tools import get_tools
+    from evals.tools.loop import run_agents
+    from evals.types import ToolCall
+
+    tools = get_tools(["calculator"])
+    specs = [t.spec() for t in tools]
+    convo = [Message(role="user", content="Which is larger, 9.11 or 9.9?"),
+             Message(role="assistant", tool_calls=[ToolCall(id="c1", name="calculator",
+                                                             arguments='{"expression": "9.11 > 9.9"}')]),
+             Message(role="tool", content="False", tool_call_id="c1", name="calculator")]
+    prompt = smollm2.render(Request(messages=convo, tools=specs))
+    assert '"name": "calculator"' in prompt.split("<|im_start|>user")[0]
+    assert '<tool_call>{"name": "calculator", "arguments": {"expression": "9.11 > 9.9"}}</tool_call>' in prompt
+    assert smollm2.render(Request(messages=convo[:1])) != smollm2.render(Request(messages=convo[:1], tools=specs))
+    (result,) = run_agents(smollm2, [Request(messages=convo[:1], params=GenParams(max_new_tokens=24))], tools,
+                           "native", max_steps=2)
+    assert result.transcript and result.transcript[0]["type"] == "model"
+    assert result.stats.steps >= 1 and result.response.error is None
