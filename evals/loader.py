@@ -94,34 +94,45 @@ def validation_lines(path: str, exc: ValidationError, lines: dict[Loc, int], dat
     return problems
 
 
-def parse_yaml(path: Path, display: str) -> tuple[Any, dict[Loc, int]]:
+def read_text(path: Path, display: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{display}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise UserError(f"{display}: not UTF-8 text") from exc
+
+
+def line_map(text: str) -> dict[Loc, int]:
+    """Key path -> line. Built only when there is a problem to place: a node tree with marks costs
+    far more memory than the data (tens of MB for a 10,000-item suite)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    return _line_map(node) if node is not None else {}
+
+
+def parse_yaml(path: Path, display: str) -> tuple[Any, str]:
+    """(data, text) of a YAML file; a syntax error becomes one `path:line:` UserError."""
+    text = read_text(path, display)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text), text
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UserError(f"{display}:{line}: (file): YAML syntax error: {reason}") from exc
-    return data, (_line_map(node) if node is not None else {})
 
 
-def validate_model(model: type[BaseModel], path: Path, display: str | None = None) -> tuple[Any, Path]:
-    """Parse a YAML file into `model`, or raise UserError with one line per problem."""
+def validate_model(model: type[BaseModel], path: Path, display: str | None = None) -> tuple[Any, str]:
+    """Parse a YAML file into `model` (returns it with the file's text), or raise UserError with one
+    line per problem."""
     display = display or _display(path)
-    data, lines = parse_yaml(path, display)
+    data, text = parse_yaml(path, display)
     if not isinstance(data, dict):
         raise UserError(f"{display}:1: (file): expected a mapping at the top level")
     try:
-        return model.model_validate(data), path
+        return model.model_validate(data), text
     except ValidationError as exc:
-        raise UserError(*validation_lines(display, exc, lines, data)) from exc
+        raise UserError(*validation_lines(display, exc, line_map(text), data)) from exc
 
 
 def _display(path: Path) -> str:
@@ -134,18 +145,19 @@ def _display(path: Path) -> str:
 def load_suite(path: str | Path) -> LoadedSuite:
     path = Path(path)
     display = _display(path)
-    suite, _ = validate_model(Suite, path, display)
-    data, lines = parse_yaml(path, display)
+    suite, text = validate_model(Suite, path, display)
     seen: dict[str, int] = {}
-    problems = []
+    duplicates: list[tuple[int, str]] = []
     for index, item in enumerate(suite.items):
         if item.id in seen:
-            line = _line_for(("items", index, "id"), lines)
-            problems.append(f"{display}:{line}: items[{index}].id: duplicate id {item.id!r} (first at items[{seen[item.id]}])")
+            duplicates.append((index, item.id))
         else:
             seen[item.id] = index
-    if problems:
-        raise UserError(*problems)
+    if duplicates:
+        lines = line_map(text)
+        raise UserError(*(f"{display}:{_line_for(('items', index, 'id'), lines)}: items[{index}].id: "
+                          f"duplicate id {item_id!r} (first at items[{seen[item_id]}])"
+                          for index, item_id in duplicates))
     return LoadedSuite(suite=suite, path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
