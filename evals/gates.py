@@ -41,8 +41,9 @@ from pathlib import Path
 import yaml
 
 from evals.errors import UserError
+from evals.loader import yaml_error_line
 from evals.metrics import METRICS, metric_value, records_frame
-from evals.records import iter_records, read_manifest
+from evals.records import iter_records, read_manifest, run_folder
 from evals.report import md_table
 from evals.stats import mcnemar_exact, paired_bootstrap
 
@@ -162,9 +163,8 @@ def load_gates(path: Path, suites: list[str]) -> list[Gate]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}:{mark.line + 1 if mark else 1}: YAML syntax error: {reason}") from exc
+        line, reason = yaml_error_line(exc)
+        raise UserError(f"{path}:{line}: YAML syntax error: {reason}") from exc
     if not isinstance(root, yaml.MappingNode):
         raise UserError(f"{path}:{root.start_mark.line + 1 if root else 1}: expected a mapping with a `gates:` list")
     top = {k.value: (k, v) for k, v in root.value}
@@ -287,8 +287,8 @@ class GateReport:
 
 
 def check_gates(run_dir: Path, gate_path: Path, baseline_dir: Path | None) -> GateReport:
-    if baseline_dir is not None and not (Path(baseline_dir) / "manifest.json").is_file():
-        raise UserError(f"--baseline {baseline_dir}: not a run folder (no manifest.json)")
+    if baseline_dir is not None:
+        run_folder(baseline_dir, "--baseline ")
     suites = [s["name"] for s in read_manifest(run_dir).get("suites", [])]
     gates = load_gates(gate_path, suites)
     results = evaluate(gates, Path(run_dir), Path(baseline_dir) if baseline_dir else None)

@@ -110,15 +110,19 @@ def line_map(text: str) -> dict[Loc, int]:
     return _line_map(node) if node is not None else {}
 
 
+def yaml_error_line(exc: yaml.YAMLError) -> tuple[int, str]:
+    """(1-based line, reason) of a YAML syntax error."""
+    mark = getattr(exc, "problem_mark", None)
+    return (mark.line + 1 if mark else 1), getattr(exc, "problem", None) or str(exc).splitlines()[0]
+
+
 def parse_yaml(path: Path, display: str) -> tuple[Any, str]:
     """(data, text) of a YAML file; a syntax error becomes one `path:line:` UserError."""
     text = read_text(path, display)
     try:
         return yaml.safe_load(text), text
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, reason = yaml_error_line(exc)
         raise UserError(f"{display}:{line}: (file): YAML syntax error: {reason}") from exc
 
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from evals.errors import UserError
 from evals.scoring.outcome import Score
 from evals.types import Request, Response
 
@@ -124,6 +125,14 @@ def repair(path: Path, drop_errors: bool = True) -> tuple[set[str], int, int]:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     return done, torn, errors
+
+
+def run_folder(path: str | Path, label: str = "") -> Path:
+    """`path` if it is a run folder (has manifest.json); otherwise a one-line UserError."""
+    run_dir = Path(path)
+    if not (run_dir / "manifest.json").is_file():
+        raise UserError(f"{label}{run_dir}: not a run folder (no manifest.json)")
+    return run_dir
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:

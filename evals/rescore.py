@@ -18,7 +18,7 @@ from evals.errors import UserError
 from evals.loader import load_suite
 from evals.manifest import now
 from evals.profiles import Identity
-from evals.records import RecordWriter, iter_records, read_manifest, write_manifest
+from evals.records import RecordWriter, iter_records, read_manifest, run_folder, write_manifest
 from evals.schema import Item
 from evals.scoring import SCORER_VERSION, ScoreContext, score
 
@@ -64,10 +64,8 @@ def _items(manifest: dict, notes: list[str]) -> dict[str, dict[str, Item]]:
 
 
 def rescore_run(run_dir: Path, out: Path | None = None) -> RescoreResult:
-    run_dir = Path(run_dir)
+    run_dir = run_folder(run_dir)
     manifest = read_manifest(run_dir)
-    if not manifest:
-        raise UserError(f"{run_dir}: not a run folder (no manifest.json)")
     old_id = str(manifest.get("run_id", run_dir.name))
     new_dir = _new_dir(run_dir, out, old_id)
     profile = manifest.get("profile") or {}

@@ -18,7 +18,16 @@ from evals.loader import LoadedSuite, load_suites
 from evals.manifest import git_commit, hardware, now, versions
 from evals.plan import Task, build_request, plan
 from evals.profiles import Profile, load_profile
-from evals.records import Record, RecordWriter, ToolStats, iter_lines, read_manifest, repair, write_manifest
+from evals.records import (
+    Record,
+    RecordWriter,
+    ToolStats,
+    iter_lines,
+    read_manifest,
+    repair,
+    run_folder,
+    write_manifest,
+)
 from evals.scoring import SCORER_VERSION, ScoreContext, score
 from evals.types import Request, Response
 from providers.base import Provider
@@ -117,10 +126,10 @@ class Runner:
     def run(self, done: set[str]) -> None:
         tasks = list(plan(self.suites, self.config.modes, self.config.samples, self.config.limit))
         total = len(tasks)
-        pending = (t for t in tasks if t.key not in done)
+        pending = [t for t in tasks if t.key not in done]
         self.manifest["counts"] = {"tasks": total}
         write_manifest(self.run_dir, self.manifest)
-        bar = tqdm(total=total, initial=total - sum(1 for t in tasks if t.key not in done), unit="task",
+        bar = tqdm(total=total, initial=total - len(pending), unit="task",
                    disable=not sys.stderr.isatty(), dynamic_ncols=True)
         retries = int(self.manifest.get("retries", 0))
         try:
@@ -186,9 +195,7 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None,
     resume = run_dir is not None
     if resume:
         assert run_dir is not None
-        manifest = read_manifest(run_dir)
-        if not manifest:
-            raise UserError(f"{run_dir}: not a run folder (no manifest.json)")
+        manifest = read_manifest(run_folder(run_dir))
         stored = manifest["config"]
         config = RunConfig(**{**stored, "cache": config.cache})
     profile = load_profile(config.provider)

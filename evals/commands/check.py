@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from evals.errors import UserError
+from evals.records import run_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    run_dir = Path(args.run_dir)
-    if not (run_dir / "manifest.json").is_file():
-        raise UserError(f"{run_dir}: not a run folder (no manifest.json)")
+    run_dir = run_folder(args.run_dir)
     if not args.gate and not args.junit:
         raise UserError("nothing to check: give --gate GATES.yaml and/or --junit FILE.xml")
     if args.baseline and not args.gate:

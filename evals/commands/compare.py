@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from evals.errors import UserError
+from evals.records import run_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from evals.compare import compare_runs, render
 
-    runs = [Path(args.run_a), Path(args.run_b)]
-    for r in runs:
-        if not (r / "manifest.json").is_file():
-            raise UserError(f"{r}: not a run folder (no manifest.json)")
+    runs = [run_folder(args.run_a), run_folder(args.run_b)]
     if args.max_items < 0:
         raise UserError(f"--max-items {args.max_items}: must be 0 or more")
     cmp = compare_runs(*runs)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from evals.errors import UserError
+from evals.records import run_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,10 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from evals.report import render_report, write_report
 
-    runs = [Path(r) for r in args.runs]
-    for r in runs:
-        if not (r / "manifest.json").is_file():
-            raise UserError(f"{r}: not a run folder (no manifest.json)")
+    runs = [run_folder(r) for r in args.runs]
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".md":

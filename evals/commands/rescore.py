@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evals.errors import UserError
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rescore", help="re-apply the current scorers to a run's stored answers (no model)")
@@ -19,8 +17,6 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from evals.rescore import rescore_run, summary
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "manifest.json").is_file():
-        raise UserError(f"{run_dir}: not a run folder (no manifest.json)")
     result = rescore_run(run_dir, Path(args.out) if args.out else None)
     print(summary(result, run_dir))
     return 0
