@@ -17,6 +17,16 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 @dataclass(frozen=True)
+def string_argument(name: str, description: str) -> dict[str, Any]:
+    """The JSON schema of a tool that takes one required string argument."""
+    return {
+        "type": "object",
+        "properties": {name: {"type": "string", "description": description}},
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
 class ToolResult:
     output: str = ""
     error: str | None = None  # set when the call failed: the model sees it as a tool error

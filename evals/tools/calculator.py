@@ -7,7 +7,7 @@ import decimal
 from decimal import Decimal
 from typing import Any
 
-from evals.tools.base import Tool, ToolResult
+from evals.tools.base import Tool, ToolResult, string_argument
 
 MAX_EXPONENT = 1000  # |b| in a ** b
 MAX_LENGTH = 500  # characters in the expression
@@ -125,12 +125,7 @@ class CalculatorTool(Tool):
     name = "calculator"
     description = ("Exact decimal arithmetic and comparisons: numbers, + - * / // % ** and < <= > >= == !=, "
                    "e.g. `9.11 > 9.9` or `(17 * 23) / 4`. Comparisons return True or False.")
-    parameters = {
-        "type": "object",
-        "properties": {"expression": {"type": "string", "description": "e.g. 9.11 > 9.9"}},
-        "required": ["expression"],
-        "additionalProperties": False,
-    }
+    parameters = string_argument("expression", "e.g. 9.11 > 9.9")
     text_syntax = "a line `calculator: EXPRESSION`"
 
     def _run(self, arguments: dict[str, Any]) -> ToolResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evals.tools.base import Tool, ToolResult
+from evals.tools.base import Tool, ToolResult, string_argument
 from evals.tools.sandbox import Isolation, SandboxLimits, run_python
 
 
@@ -13,12 +13,7 @@ class PythonTool(Tool):
     description = ("Run a short Python 3 program in a sandbox (standard library only, no network, no files "
                    "outside its own temporary folder) and return what it prints. A final bare expression "
                    "is printed too, as in a REPL.")
-    parameters = {
-        "type": "object",
-        "properties": {"code": {"type": "string", "description": "the Python source to run"}},
-        "required": ["code"],
-        "additionalProperties": False,
-    }
+    parameters = string_argument("code", "the Python source to run")
     text_syntax = "a fenced code block:\n```python\nprint(...)\n```"
 
     def __init__(self, limits: SandboxLimits | None = None, isolation: Isolation = "auto") -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from evals.errors import UserError
-from evals.tools.base import Tool, ToolResult
+from evals.tools.base import Tool, ToolResult, string_argument
 
 SUFFIXES = {".md", ".markdown", ".txt"}
 _WORD = re.compile(r"[0-9a-zà-ÿ]+|[\u3400-\u9fff]", re.IGNORECASE)
@@ -141,12 +141,7 @@ class SearchTool(Tool):
     name = "search"
     description = ("Search a collection of dated documents (news and reference summaries). Returns the best "
                    "matching snippets with their date and source, or says there are no results.")
-    parameters = {
-        "type": "object",
-        "properties": {"query": {"type": "string", "description": "keywords, e.g. 2018 World Cup final"}},
-        "required": ["query"],
-        "additionalProperties": False,
-    }
+    parameters = string_argument("query", "keywords, e.g. 2018 World Cup final")
     text_syntax = "a line `search: QUERY`"
 
     def __init__(self, corpus_dir: Path, k: int = 3, snippet_chars: int = 400) -> None:
