@@ -17,16 +17,6 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 @dataclass(frozen=True)
-def string_argument(name: str, description: str) -> dict[str, Any]:
-    """The JSON schema of a tool that takes one required string argument."""
-    return {
-        "type": "object",
-        "properties": {name: {"type": "string", "description": description}},
-        "required": [name],
-        "additionalProperties": False,
-    }
-
-
 class ToolResult:
     output: str = ""
     error: str | None = None  # set when the call failed: the model sees it as a tool error
@@ -62,6 +52,16 @@ def check_arguments(schema: dict[str, Any], arguments: Any) -> str | None:
         if types and (not isinstance(value, types) or (want != "boolean" and isinstance(value, bool))):
             return f"argument {key!r} must be a {want}, got {type(value).__name__}"
     return None
+
+
+def string_argument(name: str, description: str) -> dict[str, Any]:
+    """The JSON schema of a tool that takes one required string argument."""
+    return {
+        "type": "object",
+        "properties": {name: {"type": "string", "description": description}},
+        "required": [name],
+        "additionalProperties": False,
+    }
 
 
 class Tool:
