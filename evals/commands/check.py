@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from evals.commands.run import add_check_options, post_run_checks
 from evals.errors import UserError
 from evals.records import run_folder
 
@@ -11,9 +12,7 @@ from evals.records import run_folder
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check a run against a gate file (exit 1 if any gate fails)")
     p.add_argument("run_dir", metavar="RUN_DIR", help="the run folder to check")
-    p.add_argument("--gate", metavar="GATES.yaml", help="gate file (see evals/gates.py); exit 1 if any gate fails")
-    p.add_argument("--baseline", metavar="RUN_DIR", help="baseline run for max_regressions / pass_rate_drop gates")
-    p.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML file (one testcase per item and mode)")
+    add_check_options(p)
     p.set_defaults(func=cmd_check)
 
 
@@ -23,6 +22,5 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UserError("nothing to check: give --gate GATES.yaml and/or --junit FILE.xml")
     if args.baseline and not args.gate:
         raise UserError("--baseline needs --gate GATES.yaml (the baseline is only used by gates)")
-    from evals.commands.run import post_run_checks
 
     return post_run_checks(args, run_dir)

@@ -27,10 +27,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run (its stored settings are used)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     p.add_argument("--report", metavar="FILE.md", help="also write a markdown report of this run")
-    p.add_argument("--gate", metavar="GATES.yaml", help="check gates after the run; exit 1 if any fails")
-    p.add_argument("--baseline", metavar="RUN_DIR", help="baseline run for regression gates")
-    p.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML file (one testcase per item and mode)")
+    add_check_options(p)
     p.set_defaults(func=cmd_run)
+
+
+def add_check_options(p: argparse.ArgumentParser) -> None:
+    """--gate, --baseline and --junit: shared by `run` and `check` (see post_run_checks)."""
+    p.add_argument("--gate", metavar="GATES.yaml", help="gate file (see evals/gates.py); exit 1 if any gate fails")
+    p.add_argument("--baseline", metavar="RUN_DIR", help="baseline run for max_regressions / pass_rate_drop gates")
+    p.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML file (one testcase per item and mode)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
