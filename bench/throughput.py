@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(prompts)} prompts from {source}; languages {langs}; prompt tokens "
           f"{min(lengths)}-{max(lengths)} (mean {statistics.mean(lengths):.1f}); max_new_tokens {args.max_new_tokens}; "
           f"torch threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load {os.getloadavg()[0]:.2f}")
-    fast = {"decoder": "loop", "drop_finished": True, "last_logits_only": True, "share_prefix": True}
+    fast = {"decoder": "slots", "share_prefix": True, "refill": True, "prefill_tokens": 512}
 
     if args.ablate or args.ablate_only:
         ablate(provider, prompts, params, args.reps, fast)
@@ -236,13 +236,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def ablate(provider: Any, prompts: list[str], params: GenParams, reps: int, fast: dict[str, Any]) -> None:
     """Each technique added one at a time, alternating with the reference `model.generate` path."""
-    base = {"decoder": "loop", "drop_finished": False, "last_logits_only": False, "share_prefix": False}
+    base = {"decoder": "slots", "share_prefix": False, "refill": False, "prefill_tokens": 10**9}
     variants: dict[str, dict[str, Any]] = {
         "generate (reference)": {"decoder": "generate"},
-        "loop (same work as generate)": base,
-        "+ last-position prefill logits": base | {"last_logits_only": True},
-        "+ drop finished rows": base | {"last_logits_only": True, "drop_finished": True},
-        "+ shared prompt prefix": fast,
+        "slots, packed prefill, static batches": base,
+        "+ prefill 512 tokens at a time": base | {"prefill_tokens": 512},
+        "+ shared prompt prefix": base | {"prefill_tokens": 512, "share_prefix": True},
+        "+ refill freed slots": fast,
     }
     bs = provider.batch_size
     print(f"\nablation at batch_size={bs}, alternating, {reps} repetitions:")
@@ -254,7 +254,7 @@ def ablate(provider: Any, prompts: list[str], params: GenParams, reps: int, fast
         med = statistics.median(rates[name])
         differ = diff_report(texts["generate (reference)"], texts[name], prompts)[0]
         print(f"  {name:<34} {med:9.2f} {med / ref:10.2f}x {differ:>15}")
-    provider.decoder = "loop"
+    provider.decoder = "slots"
 
 
 if __name__ == "__main__":

@@ -1,25 +1,16 @@
-"""Local Hugging Face models through transformers: batched, length-sorted, left-padded generation.
+"""Local Hugging Face models through transformers: continuous batching over a slot KV cache.
 
-The default decoder (`decoder="loop"`) is a plain greedy/sampling loop over the model with a
-`DynamicCache`, and is faster than `model.generate` on the same batch because it
+The default decoder (`decoder="slots"`, in `providers/slots.py`) answers all the requests of one
+`generate` call that share generation settings through `batch_size` cache slots: prompts are
+prefilled packed (no padding), a prefix shared by several prompts once, finished rows leave the
+batch at once and waiting prompts take their slots. It reproduces `model.generate`'s greedy
+output on the same prompts (each row sees the same keys at the same positions as in a left-padded
+batch); `bench/throughput.py` measures it against lm-evaluation-harness and counts differences.
 
-* prefills the prompt prefix that every row shares (the chat template's system turn, a suite's
-  system prompt, a tool list) once, and copies its keys/values to every row,
-* keeps only the last position's logits in the prefill (`generate` projects every prompt token
-  through the 49k-word output layer and throws all but one away),
-* drops finished rows (EOS, a stop string, or `max_new_tokens`) from the batch and the KV cache,
-  so the remaining steps run on the unfinished rows only,
-* checks stop strings on the tail of each row as it grows.
-
-Without the shared prefix (`share_prefix=False`) it performs exactly `generate`'s arithmetic on
-the rows it keeps. With it, a row's tokens sit at positions 0, 1, 2, ... whatever its padding
-(generate shifts a left-padded row's positions by its padding; RoPE makes the two equal up to
-float rounding), so an output could in principle differ by a token where two logits tie to the
-last bit: `bench/throughput.py` counts such differences (none on its 128 prompts).
-
-`decoder="generate"` keeps the reference path (`model.generate`) for comparison and tests.
-Sampling (temperature > 0) draws every row from its own `torch.Generator` seeded with the
-request's seed, so a sampled answer does not depend on which other requests share its batch.
+`decoder="generate"` keeps the reference path (`model.generate` on length-sorted batches) for
+comparison and tests. Sampling (temperature > 0) draws every row from its own `torch.Generator`
+seeded with the request's seed, so a sampled answer does not depend on which other requests share
+its batch.
 """
 
 from __future__ import annotations
@@ -36,6 +27,7 @@ from typing import Any
 from evals.errors import UserError
 from evals.profiles import Profile
 from evals.types import GenParams, Message, Request, Response
+from providers.slots import SlotDecoder, cut_at_stop
 
 TOOLS_PROMPT = """You can call functions. Their signatures, as JSON schemas, are inside <tools></tools>:
 <tools>
@@ -77,7 +69,7 @@ def with_tool_system_prompt(messages: list[dict[str, Any]], tools: list[dict[str
     return [{"role": "system", "content": text}, *messages]
 
 #: bumped when a change to the decode loop could change an output; part of `identity()`
-DECODER_VERSION = 2
+DECODER_VERSION = 3
 
 
 def resolve_model_path(spec: str) -> tuple[Path, str | None]:
@@ -128,46 +120,6 @@ def plan_batches(lengths: Sequence[int], texts: Sequence[str], keys: Sequence[st
     return batches
 
 
-def shared_prefixes(ids: Sequence[Sequence[int]], min_shared: int) -> list[int]:
-    """For each row, the length of a prefix it shares with other rows of the batch (0: none).
-
-    Rows are sorted by their tokens, so rows with a common prefix (the same system turn) are
-    neighbours; a run of neighbours sharing at least `min_shared` tokens forms a group, and each
-    row of the group gets the group's common prefix, leaving every row at least one token of its own.
-    """
-    lengths = [0] * len(ids)
-    if not ids:
-        return lengths
-    order = sorted(range(len(ids)), key=lambda i: list(ids[i]))
-    group = [order[0]]
-    common = len(ids[order[0]]) - 1
-
-    def close() -> None:
-        if len(group) > 1:
-            for i in group:
-                lengths[i] = common
-
-    for i in order[1:]:
-        prev, row = ids[group[-1]], ids[i]
-        lcp = 0
-        limit = min(common, len(row) - 1)
-        while lcp < limit and prev[lcp] == row[lcp]:
-            lcp += 1
-        if lcp >= min_shared:
-            group.append(i)
-            common = lcp
-        else:
-            close()
-            group, common = [i], len(row) - 1
-    close()
-    return lengths
-
-
-def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
-    cuts = [text.find(s) for s in stop if s and s in text]
-    return (text[: min(cuts)], True) if cuts else (text, False)
-
-
 class TransformersProvider:
     def __init__(self, profile: Profile) -> None:
         try:
@@ -194,18 +146,18 @@ class TransformersProvider:
         self.model.to(self.device).eval()
         self.batch_size = profile.batch_size
         self.chunk_size = max(64, profile.batch_size * 4)
-        #: "loop" (fast, default) or "generate" (the reference `model.generate` path)
-        self.decoder = "loop"
-        #: drop finished rows from the batch in the loop decoder (kept switchable for the benchmark)
-        self.drop_finished = True
-        #: prefill logits for the last position only (kept switchable for the benchmark)
-        self.last_logits_only = True
-        #: prefill the prompt prefix every row shares (chat template, system prompt) once per batch
+        #: "slots" (continuous batching, default) or "generate" (the reference `model.generate` path)
+        self.decoder = "slots"
+        #: prefill a prompt prefix several rows share (chat template, system prompt) once (switchable for the bench)
         self.share_prefix = True
-        self.min_shared_prefix = 8
+        #: refill freed slots with waiting prompts; False waits for the whole batch to finish (static batching)
+        self.refill = True
+        #: prompt tokens per prefill pass (bigger passes spill their activations out of the CPU cache)
+        self.prefill_tokens = 512
         config_eos = self.model.generation_config.eos_token_id
         config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
         self.eos_ids = {t for t in (self.tokenizer.eos_token_id, *config_eos) if t is not None}
+        self.slots = SlotDecoder(torch, self.model, self.eos_ids, self.tokenizer.decode, self.batch_size)
         self._identity: dict[str, Any] | None = None
 
     # -- Provider protocol -------------------------------------------------------------------
@@ -245,15 +197,24 @@ class TransformersProvider:
         """Answer already-rendered prompts (what `generate` does after the chat template)."""
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         out: list[Response | None] = [None] * len(prompts)
-        keys = [batch_key(p) for p in params] if self.decoder == "loop" else [p.model_dump_json() for p in params]
-        for idx in plan_batches([len(e) for e in encoded], prompts, keys, self.batch_size):
-            batch_params = params[idx[0]]
-            if self.decoder == "generate":
-                responses = self._generate_batch([encoded[i] for i in idx], batch_params)
-            else:
-                responses = self._loop_batch([encoded[i] for i in idx], batch_params, [params[i].seed for i in idx])
-            for i, resp in zip(idx, responses, strict=True):
-                out[i] = resp
+        if self.decoder == "generate":
+            keys = [p.model_dump_json() for p in params]
+            for idx in plan_batches([len(e) for e in encoded], prompts, keys, self.batch_size):
+                responses = self._generate_batch([encoded[i] for i in idx], params[idx[0]])
+                for i, resp in zip(idx, responses, strict=True):
+                    out[i] = resp
+            return [r for r in out if r is not None]
+        decoder = self.slots
+        decoder.batch_size, decoder.share_prefix, decoder.refill = self.batch_size, self.share_prefix, self.refill
+        decoder.prefill_tokens = self.prefill_tokens
+        keys = [batch_key(p) for p in params]
+        for idx in plan_batches([len(e) for e in encoded], prompts, keys, max(1, len(prompts))):
+            group = params[idx[0]]
+            t0 = time.perf_counter()
+            results = decoder.run([encoded[i] for i in idx], group, [params[i].seed for i in idx])
+            latency = (time.perf_counter() - t0) / len(idx)
+            for i, (tokens, finish) in zip(idx, results, strict=True):
+                out[i] = self._respond(tokens, finish, group.stop, len(encoded[i]), latency)
         return [r for r in out if r is not None]
 
     # -- internals ---------------------------------------------------------------------------
@@ -271,109 +232,6 @@ class TransformersProvider:
         text, cut = cut_at_stop(text, stop)
         return Response(text=text.strip(), finish_reason="stop" if cut else finish, prompt_tokens=prompt_len,
                         completion_tokens=len(tokens), latency_s=latency, model=self.profile.model)
-
-    def _loop_batch(self, ids: list[list[int]], params: GenParams, seeds: list[int | None]) -> list[Response]:
-        torch = self._torch
-        from transformers import DynamicCache
-
-        t0 = time.perf_counter()
-        input_ids, attention = self._pad(ids)
-        n = len(ids)
-        tokens: list[list[int]] = [[] for _ in range(n)]
-        finish = ["length"] * n
-        active = list(range(n))  # original row of each row still in the batch
-        done = [False] * n
-        sampler = _Sampler(torch, params, seeds, self.device) if params.temperature > 0 else None
-        stop = [s for s in params.stop if s]
-        # a stop string that ends in the newest token lies within its last len(bytes) tokens
-        tail = max((len(s.encode()) for s in stop), default=0) + 1
-        shared = shared_prefixes(ids, self.min_shared_prefix) if self.share_prefix and n > 1 else [0] * n
-        positions = None
-        with torch.inference_mode():
-            if any(shared):
-                cache, attention, positions, logits = self._prefill_shared(ids, shared)
-            else:
-                cache = DynamicCache(config=self.model.config)
-                logits = self.model(input_ids=input_ids, attention_mask=attention, past_key_values=cache,
-                                    use_cache=True, logits_to_keep=1 if self.last_logits_only else 0).logits
-            for _ in range(params.max_new_tokens):
-                last = logits[:, -1, :].to(dtype=torch.float32)
-                chosen = sampler.pick(last, active) if sampler else torch.argmax(last, dim=-1)
-                for j, tok in enumerate(chosen.tolist()):
-                    row = active[j]
-                    if done[row]:
-                        continue
-                    if tok in self.eos_ids:
-                        finish[row], done[row] = "stop", True
-                        continue
-                    tokens[row].append(tok)
-                    if stop and cut_at_stop(self.tokenizer.decode(tokens[row][-tail:]), stop)[1]:
-                        finish[row], done[row] = "stop", True
-                    elif len(tokens[row]) >= params.max_new_tokens:
-                        done[row] = True
-                keep = [j for j, row in enumerate(active) if not done[row]]
-                if not keep:
-                    break
-                if len(keep) < len(active) and self.drop_finished:
-                    sel = torch.tensor(keep, device=self.device)
-                    cache.batch_select_indices(sel)
-                    attention, chosen = attention[sel], chosen[sel]
-                    positions = positions[sel] if positions is not None else None
-                    active = [active[j] for j in keep]
-                elif len(keep) < len(active):
-                    # what `generate` does: finished rows stay in the batch and are fed the pad token
-                    finished = torch.tensor([done[row] for row in active], device=self.device)
-                    chosen = chosen.masked_fill(finished, self.tokenizer.pad_token_id)
-                attention = torch.cat([attention, attention.new_ones((attention.shape[0], 1))], dim=-1)
-                if positions is not None:
-                    positions = positions + 1
-                logits = self.model(input_ids=chosen[:, None], attention_mask=attention, past_key_values=cache,
-                                    position_ids=positions, use_cache=True).logits
-        latency = (time.perf_counter() - t0) / n
-        return [self._respond(tokens[i], finish[i], stop, len(ids[i]), latency) for i in range(n)]
-
-    def _prefill_shared(self, ids: list[list[int]], shared: list[int]) -> tuple[Any, Any, Any, Any]:
-        """Prefill each shared prefix once, copy its keys/values to its rows, then prefill the rest.
-
-        Layout of row i: [padding][its prefix (shared[i] tokens)][padding][the rest of its prompt].
-        Positions skip the padding (a row's tokens are at 0, 1, 2, ...), so a prefix's keys and values
-        are the same for every row that has it. Returns (cache, attention mask, each row's last
-        position [n, 1], last logits).
-        """
-        torch = self._torch
-        from transformers import DynamicCache
-
-        n, width_p = len(ids), max(shared)
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for i, length in enumerate(shared):
-            if length:
-                groups.setdefault(tuple(ids[i][:length]), []).append(i)
-        keys: list[Any] = []
-        values: list[Any] = []
-        for prefix, rows in groups.items():
-            part = DynamicCache(config=self.model.config)
-            self.model(input_ids=torch.tensor([prefix], device=self.device), past_key_values=part, use_cache=True,
-                       logits_to_keep=1)
-            index = torch.tensor(rows, device=self.device)
-            for layer_no, layer in enumerate(part.layers):
-                if layer_no == len(keys):
-                    keys.append(layer.keys.new_zeros((n, layer.keys.shape[1], width_p, layer.keys.shape[-1])))
-                    values.append(layer.values.new_zeros((n, layer.values.shape[1], width_p,
-                                                          layer.values.shape[-1])))
-                keys[layer_no][index, :, width_p - len(prefix):, :] = layer.keys
-                values[layer_no][index, :, width_p - len(prefix):, :] = layer.values
-        cache = DynamicCache(ddp_cache_data=list(zip(keys, values, strict=True)), config=self.model.config)
-        prefix_mask = torch.tensor([[0] * (width_p - k) + [1] * k for k in shared], device=self.device)
-        rest = [x[k:] for x, k in zip(ids, shared, strict=True)]
-        rest_ids, rest_mask = self._pad(rest)
-        width = rest_ids.shape[1]
-        pos = torch.tensor([[k + max(0, j - (width - len(x))) for j in range(width)] for x, k in zip(rest, shared,
-                                                                                                    strict=True)],
-                           device=self.device)
-        attention = torch.cat([prefix_mask, rest_mask], dim=-1)
-        logits = self.model(input_ids=rest_ids, attention_mask=attention, position_ids=pos, past_key_values=cache,
-                            use_cache=True, logits_to_keep=1).logits
-        return cache, attention, pos[:, -1:], logits
 
     def _generate_batch(self, ids: list[list[int]], params: GenParams) -> list[Response]:
         """The reference path: one `model.generate` call for the batch."""
@@ -400,35 +258,3 @@ class TransformersProvider:
             finish = "length" if n is None else "stop"
             responses.append(self._respond(row[:n], finish, params.stop, len(prompt), latency))
         return responses
-
-
-class _Sampler:
-    """Temperature + top-p sampling with one generator per row, seeded from the request's seed."""
-
-    def __init__(self, torch: Any, params: GenParams, seeds: list[int | None], device: str) -> None:
-        self.torch = torch
-        self.temperature = params.temperature
-        self.top_p = params.top_p
-        self.generators = []
-        for seed in seeds:
-            g = torch.Generator(device=device)
-            if seed is None:
-                g.seed()
-            else:
-                g.manual_seed(seed)
-            self.generators.append(g)
-
-    def pick(self, logits: Any, rows: list[int]) -> Any:
-        torch = self.torch
-        scores = logits / self.temperature
-        if self.top_p < 1.0:
-            # as transformers' TopPLogitsWarper: drop the low tail whose mass is at most 1 - top_p
-            sorted_scores, order = torch.sort(scores, descending=False, dim=-1)
-            cumulative = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
-            remove = cumulative <= (1 - self.top_p)
-            remove[..., -1:] = False
-            scores = scores.masked_fill(remove.scatter(1, order, remove), float("-inf"))
-        probs = scores.softmax(dim=-1)
-        return torch.cat([torch.multinomial(probs[j], 1, generator=self.generators[r])
-                          for j, r in enumerate(rows)])
-

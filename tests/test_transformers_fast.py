@@ -1,4 +1,4 @@
-"""The transformers adapter's fast decode loop: batching helpers, and the same outputs as `generate`."""
+"""The transformers adapter's slot decoder: batching helpers, and the same outputs as `generate`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from evals.types import GenParams, Message, Request
-from providers.transformers import batch_key, cut_at_stop, plan_batches, shared_prefixes
+from providers.slots import compaction, cut_at_stop, shared_prefixes
+from providers.transformers import batch_key, plan_batches
 
 PROMPTS = [
     "How many times does the letter 'r' appear in the word 'strawberry'?",
@@ -45,6 +46,14 @@ def test_shared_prefixes_groups_rows_and_leaves_one_token_per_row() -> None:
     assert shared_prefixes([], 3) == []
 
 
+def test_compaction_moves_the_last_live_rows_into_holes() -> None:
+    assert compaction([False, True, False, False]) == [0, 3, 2]
+    assert compaction([True, True, False]) == [2]
+    assert compaction([False, False]) == [0, 1]
+    assert compaction([True, False, True, False, False]) == [3, 1, 4]
+    assert compaction([True, True]) == []
+
+
 def test_cut_at_stop_takes_the_earliest() -> None:
     assert cut_at_stop("a\nb. c", ["\n", "."]) == ("a", True)
     assert cut_at_stop("abc", ["x", ""]) == ("abc", False)
@@ -57,35 +66,34 @@ def requests(params: GenParams) -> list[Request]:
 
 @pytest.fixture
 def provider(smollm2: Any) -> Iterator[Any]:
-    saved = {k: getattr(smollm2, k) for k in ("decoder", "drop_finished", "last_logits_only", "share_prefix",
-                                             "batch_size")}
+    saved = {k: getattr(smollm2, k) for k in ("decoder", "share_prefix", "refill", "batch_size")}
     yield smollm2
     for k, v in saved.items():
         setattr(smollm2, k, v)
 
 
+def texts(provider: Any, reqs: list[Request], **settings: Any) -> list[tuple[str, int, str]]:
+    for name, value in settings.items():
+        setattr(provider, name, value)
+    return [(r.text, r.completion_tokens, r.finish_reason) for r in provider.generate(reqs)]
+
+
 @pytest.mark.model
-def test_fast_loop_matches_generate(provider: Any) -> None:
+def test_slots_match_generate(provider: Any) -> None:
     reqs = requests(GenParams(max_new_tokens=24))
-    provider.decoder = "generate"
-    reference = provider.generate(reqs)
-    provider.decoder = "loop"
-    provider.share_prefix = False  # exactly the computation of generate, minus the wasted work
-    fast = provider.generate(reqs)
-    assert [r.text for r in fast] == [r.text for r in reference]
-    assert [r.completion_tokens for r in fast] == [r.completion_tokens for r in reference]
-    assert [r.finish_reason for r in fast] == [r.finish_reason for r in reference]
-    assert any(r.finish_reason == "stop" for r in fast)  # a row did finish early and was dropped
-    provider.share_prefix = True
-    shared = provider.generate(reqs)
-    assert [r.text for r in shared] == [r.text for r in reference]
-    # two prefix groups in one batch (the default system turn, and a suite's own system prompt)
+    reference = texts(provider, reqs, decoder="generate")
+    assert any(finish == "stop" for _, _, finish in reference)  # a row finishes early and leaves its slot
+    assert texts(provider, reqs, decoder="slots", share_prefix=False) == reference
+    assert texts(provider, reqs, decoder="slots", share_prefix=True) == reference
+    # two slots for six prompts: finished rows free slots, waiting prompts are prefilled into them
+    assert texts(provider, reqs, decoder="slots", batch_size=2, refill=True) == reference
+    assert texts(provider, reqs, decoder="slots", batch_size=4, refill=False) == reference
+    # two prefix groups (the default system turn, and a suite's own system prompt), refilled mid-run
     system = [Message(role="system", content="You are a careful assistant. Answer in one sentence.")]
     mixed = reqs[:3] + [r.model_copy(update={"messages": system + r.messages}) for r in reqs[3:]]
-    provider.decoder = "generate"
-    reference = provider.generate(mixed)
-    provider.decoder = "loop"
-    assert [r.text for r in provider.generate(mixed)] == [r.text for r in reference]
+    reference = texts(provider, mixed, decoder="generate", batch_size=6)
+    assert texts(provider, mixed, decoder="slots", batch_size=6) == reference
+    assert texts(provider, mixed, decoder="slots", batch_size=3) == reference
 
 
 @pytest.mark.model
@@ -96,6 +104,7 @@ def test_stop_strings(provider: Any) -> None:
     assert any(r.finish_reason == "stop" for r in out)
     provider.decoder = "generate"
     ref = provider.generate(requests(GenParams(max_new_tokens=24, stop=[" the ", "\n"]))[:3])
+    provider.decoder = "slots"
     assert [r.text for r in out] == [r.text for r in ref]
 
 
@@ -108,4 +117,6 @@ def test_sampling_is_seeded_per_row(provider: Any) -> None:
     assert [r.text for r in batched] == [r.text for r in again]  # reproducible
     alone = provider.generate(reqs[1:2])
     assert alone[0].text == batched[1].text  # does not depend on the other rows of its batch
+    provider.batch_size = 1  # one slot: the rows run one after another
+    assert [r.text for r in provider.generate(reqs)] == [r.text for r in batched]
     assert len({r.text for r in batched}) > 1  # different seeds, different samples

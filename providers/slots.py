@@ -1,0 +1,366 @@
+"""Continuous batching for a transformers causal LM: a slot KV cache, packed prefill, refilled slots.
+
+`SlotDecoder.run` answers any number of tokenised prompts through `batch_size` cache slots:
+
+* **slots**: every layer's keys and values live in one preallocated buffer
+  `[slots, kv_heads, capacity, head_dim]`; a row owns a slot and its tokens sit at columns
+  0, 1, 2, ... (column = position, as `generate` computes positions from a left-padded mask). A
+  decode step writes one column per row in place: no `torch.cat` of the whole cache per step.
+* **packed prefill**: the prompts joining the batch go through the model as one sequence with no
+  padding (the linear layers, nearly all the work, see only real tokens); only attention is done
+  per row, from a padded view of the queries.
+* **shared prefix**: a prefix that several new rows share (the chat template's system turn, a
+  suite's system prompt, a tool list) is computed once and copied to their slots.
+* **finished rows leave, waiting prompts join**: a row that ends (end-of-turn token, a stop string,
+  `max_new_tokens`) frees its slot at once (the last slot moves into the hole, so live rows stay in
+  slots 0..n-1 and attention reads one view); once a quarter of the slots are free, waiting
+  prompts are prefilled into them, so the batch stays near its efficient size through the tail.
+
+Attention itself is transformers' own `sdpa_attention_forward`, called with this cache's keys and
+an explicit mask, so each row sees exactly the keys it would see in a left-padded `generate`
+batch; a row's answer does not depend on which rows share its batch up to float rounding, and
+`bench/throughput.py` counts any output that differs from lm-evaluation-harness.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evals.types import GenParams
+
+ATTENTION = "probity_slots"
+
+
+def shared_prefixes(ids: Sequence[Sequence[int]], min_shared: int) -> list[int]:
+    """For each row, the length of a prefix it shares with other rows of the batch (0: none).
+
+    Rows are sorted by their tokens, so rows with a common prefix (the same system turn) are
+    neighbours; a run of neighbours sharing at least `min_shared` tokens forms a group, and each
+    row of the group gets the group's common prefix, leaving every row at least one token of its own.
+    """
+    lengths = [0] * len(ids)
+    if not ids:
+        return lengths
+    order = sorted(range(len(ids)), key=lambda i: list(ids[i]))
+    group = [order[0]]
+    common = len(ids[order[0]]) - 1
+
+    def close() -> None:
+        if len(group) > 1:
+            for i in group:
+                lengths[i] = common
+
+    for i in order[1:]:
+        prev, row = ids[group[-1]], ids[i]
+        lcp = 0
+        limit = min(common, len(row) - 1)
+        while lcp < limit and prev[lcp] == row[lcp]:
+            lcp += 1
+        if lcp >= min_shared:
+            group.append(i)
+            common = lcp
+        else:
+            close()
+            group, common = [i], len(row) - 1
+    close()
+    return lengths
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    cuts = [text.find(s) for s in stop if s and s in text]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
+def compaction(done: Sequence[bool]) -> list[int]:
+    """Which old slot each live row moves to: live rows fill slots 0..n-1, the last ones filling holes."""
+    live = len(done) - sum(done)
+    order = list(range(live))
+    holes = [j for j in range(live) if done[j]]
+    movers = [j for j in range(live, len(done)) if not done[j]]
+    for hole, src in zip(holes, movers, strict=True):
+        order[hole] = src
+    return order
+
+
+@dataclass
+class Plan:
+    """Where one forward pass writes its keys/values, and what attention reads."""
+
+    slots: Any  # [tokens] slot of each input token, in input order
+    columns: Any  # [tokens] its column (= its position)
+    first: int  # rows of this pass are slots first..first+rows-1
+    rows: int
+    width: int  # columns attention reads
+    mask: Any  # [rows, 1, queries, width] bool
+    packed: tuple[Any, Any] | None = None  # (row, index in row) of each token of a packed prefill
+    queries: int = 1
+
+
+class SlotCache:
+    """Per-layer key/value buffers of `slots` rows; `update` is what the model's attention layers call.
+
+    Kept across `SlotDecoder.run` calls and only ever grown: a fresh multi-hundred-MiB buffer costs
+    about a second of page faults on this CPU, every time.
+    """
+
+    def __init__(self, torch: Any, layers: int, heads: int, head_dim: int, dtype: Any, device: Any) -> None:
+        self.torch = torch
+        self.layers, self.heads, self.head_dim, self.dtype, self.device = layers, heads, head_dim, dtype, device
+        self.keys: list[Any] = []
+        self.values: list[Any] = []
+        self.plan: Plan | None = None
+        self.is_compileable = False
+
+    def reserve(self, slots: int, capacity: int) -> None:
+        have = (self.keys[0].shape[0], self.keys[0].shape[2]) if self.keys else (0, 0)
+        if slots <= have[0] and capacity <= have[1]:
+            return
+        shape = (max(slots, have[0]), self.heads, max(capacity, have[1]), self.head_dim)
+        self.keys = self.values = []  # let the old buffers go first
+        # zeros, not empty: attention multiplies masked columns too, and stale NaN bits would leak through
+        self.keys = [self.torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(self.layers)]
+        self.values = [self.torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(self.layers)]
+
+    def update(self, key: Any, value: Any, layer: int, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        plan = self.plan
+        assert plan is not None, "SlotCache used outside SlotDecoder"
+        heads, dim = key.shape[1], key.shape[3]
+        k, v = self.keys[layer], self.values[layer]
+        # [batch, heads, q, dim] -> one [heads, dim] per input token, in input order
+        k[plan.slots, :, plan.columns] = key.transpose(1, 2).reshape(-1, heads, dim)
+        v[plan.slots, :, plan.columns] = value.transpose(1, 2).reshape(-1, heads, dim)
+        rows = slice(plan.first, plan.first + plan.rows)
+        return k[rows, :, : plan.width], v[rows, :, : plan.width]
+
+    def copy(self, src: int, dst: Sequence[int], columns: int) -> None:
+        for k, v in zip(self.keys, self.values, strict=True):
+            k[list(dst), :, :columns] = k[src, :, :columns]
+            v[list(dst), :, :columns] = v[src, :, :columns]
+
+    def move(self, order: Sequence[int], torch: Any) -> None:
+        pairs = [(dst, src) for dst, src in enumerate(order) if dst != src]
+        if not pairs:
+            return
+        dst = torch.tensor([d for d, _ in pairs], device=self.keys[0].device)
+        src = torch.tensor([s for _, s in pairs], device=self.keys[0].device)
+        for k, v in zip(self.keys, self.values, strict=True):
+            k[dst] = k[src]
+            v[dst] = v[src]
+
+
+def slot_attention(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, slot_plan: Plan | None = None,
+                   scaling: float | None = None, **kwargs: Any) -> tuple[Any, None]:
+    """Scaled dot-product attention over the slots; for a packed prefill, on the queries laid out one row per slot."""
+    import torch
+
+    if slot_plan is None or slot_plan.packed is None:
+        out = torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=attention_mask,
+                                                               scale=scaling, enable_gqa=True)
+        return out.transpose(1, 2).contiguous(), None
+    row, pos = slot_plan.packed
+    padded = query.new_zeros((slot_plan.rows, query.shape[1], slot_plan.queries, query.shape[3]))
+    padded[row, :, pos] = query[0].transpose(0, 1)
+    out = torch.nn.functional.scaled_dot_product_attention(padded, key, value, attn_mask=attention_mask,
+                                                           scale=scaling, enable_gqa=True)
+    return out[row, :, pos].unsqueeze(0), None
+
+
+_registered = False
+
+
+def register_attention() -> None:
+    global _registered
+    if not _registered:
+        from transformers import AttentionInterface
+
+        AttentionInterface.register(ATTENTION, slot_attention)
+        _registered = True
+
+
+@dataclass
+class _Row:
+    index: int  # in the caller's list
+    ids: list[int]
+    tokens: list[int] = field(default_factory=list)
+    finish: str = "length"
+    length: int = 0  # tokens whose keys/values are in its slot
+
+
+class SlotDecoder:
+    """Greedy or sampled decoding of many prompts through `batch_size` slots, refilled as rows finish."""
+
+    def __init__(self, torch: Any, model: Any, eos_ids: set[int], decode: Callable[[list[int]], str],
+                 batch_size: int, *, share_prefix: bool = True, refill: bool = True, min_shared: int = 8,
+                 prefill_tokens: int = 512) -> None:
+        self.torch = torch
+        self.model = model
+        self.eos_ids = eos_ids
+        self.decode = decode
+        self.batch_size = batch_size
+        self.share_prefix = share_prefix
+        self.refill = refill
+        self.min_shared = min_shared
+        self.prefill_tokens = prefill_tokens
+        self.device = next(model.parameters()).device
+        config = model.config
+        heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        self.cache = SlotCache(torch, config.num_hidden_layers, heads, head_dim, next(model.parameters()).dtype,
+                               self.device)
+        register_attention()
+
+    def run(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None]
+            ) -> list[tuple[list[int], str]]:
+        """(generated tokens, finish reason) per prompt; prompts are admitted in the order given."""
+        torch = self.torch
+        config = self.model.config
+        slots = max(1, min(self.batch_size, len(prompts)))
+        cache = self.cache
+        cache.reserve(slots, max(len(p) for p in prompts) + params.max_new_tokens)
+        sampler = _Sampler(torch, params, list(seeds), self.device) if params.temperature > 0 else None
+        stop = [s for s in params.stop if s]
+        # a stop string that ends in the newest token lies within its last len(bytes) tokens
+        tail = max((len(s.encode()) for s in stop), default=0) + 1
+        pending = deque(_Row(i, list(p)) for i, p in enumerate(prompts))
+        active: list[_Row] = []
+        out: list[tuple[list[int], str]] = [([], "length")] * len(prompts)
+        logits = None  # next-token logits of the active rows, slot order
+        threshold = max(1, slots // 4) if self.refill else slots
+        saved = config._attn_implementation
+        config._attn_implementation = ATTENTION
+        try:
+            with torch.inference_mode():
+                while pending or active:
+                    free = slots - len(active)
+                    if pending and (not active or free >= threshold):
+                        new = [pending.popleft() for _ in range(min(free, len(pending)))]
+                        fresh = self._prefill(cache, new, len(active))
+                        active += new
+                        logits = fresh if logits is None else torch.cat([logits, fresh])
+                    last = logits.to(dtype=torch.float32)
+                    chosen = sampler.pick(last, [r.index for r in active]) if sampler else torch.argmax(last, dim=-1)
+                    done = [self._advance(r, tok, params.max_new_tokens, stop, tail)
+                            for r, tok in zip(active, chosen.tolist(), strict=True)]
+                    for row, d in zip(active, done, strict=True):
+                        if d:
+                            out[row.index] = (row.tokens, row.finish)
+                    if any(done):
+                        order = compaction(done)
+                        cache.move(order, torch)
+                        active = [active[j] for j in order]
+                        chosen = chosen[torch.tensor(order, dtype=torch.long, device=self.device)]
+                    logits = self._step(cache, active, chosen) if active else None
+        finally:
+            config._attn_implementation = saved
+        return out
+
+    def _advance(self, row: _Row, token: int, max_new: int, stop: list[str], tail: int) -> bool:
+        """Take the row's next token; True when the row is finished."""
+        if token in self.eos_ids:
+            row.finish = "stop"
+            return True
+        row.tokens.append(token)
+        if stop and cut_at_stop(self.decode(row.tokens[-tail:]), stop)[1]:
+            row.finish = "stop"
+            return True
+        return len(row.tokens) >= max_new
+
+    def _forward(self, cache: SlotCache, plan: Plan, input_ids: Any, positions: Any, **kwargs: Any) -> Any:
+        cache.plan = plan
+        return self.model(input_ids=input_ids, position_ids=positions, attention_mask=plan.mask,
+                          past_key_values=cache, use_cache=True, **kwargs).logits
+
+    def _step(self, cache: SlotCache, active: list[_Row], chosen: Any) -> Any:
+        """Feed each live row its chosen token; next-token logits [rows, vocab]."""
+        torch = self.torch
+        lengths = torch.tensor([r.length for r in active], device=self.device)
+        width = int(lengths.max()) + 1
+        mask = (torch.arange(width, device=self.device)[None, :] <= lengths[:, None])[:, None, None, :]
+        plan = Plan(slots=torch.arange(len(active), device=self.device), columns=lengths, first=0,
+                    rows=len(active), width=width, mask=mask)
+        logits = self._forward(cache, plan, chosen[:, None], lengths[:, None])
+        for r in active:
+            r.length += 1
+        return logits[:, -1, :]
+
+    def _prefill(self, cache: SlotCache, new: list[_Row], first: int) -> Any:
+        """Prompts of `new` into slots first..; next-token logits [len(new), vocab]."""
+        torch = self.torch
+        dev = self.device
+        ids = [r.ids for r in new]
+        shared = shared_prefixes(ids, self.min_shared) if self.share_prefix and len(new) > 1 else [0] * len(new)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for j, k in enumerate(shared):
+            if k:
+                groups.setdefault(tuple(ids[j][:k]), []).append(first + j)
+        for prefix, rows in groups.items():
+            p = len(prefix)
+            cols = torch.arange(p, device=dev)
+            mask = (cols[None, :] <= cols[:, None])[None, None]
+            plan = Plan(slots=torch.full((p,), rows[0], device=dev), columns=cols, first=rows[0], rows=1, width=p,
+                        mask=mask)
+            self._forward(cache, plan, torch.tensor([prefix], device=dev), cols[None], logits_to_keep=1)
+            cache.copy(rows[0], rows[1:], p)
+        for r in new:
+            r.length = len(r.ids)
+        # the rest of each prompt, packed a few hundred tokens at a time (activations stay in the CPU cache)
+        out, start, size = [], 0, 0
+        for j, row in enumerate(new):
+            size += len(row.ids) - shared[j]
+            if size >= self.prefill_tokens or j == len(new) - 1:
+                out.append(self._prefill_packed(cache, ids[start:j + 1], shared[start:j + 1], first + start))
+                start, size = j + 1, 0
+        return torch.cat(out) if len(out) > 1 else out[0]
+
+    def _prefill_packed(self, cache: SlotCache, ids: list[list[int]], shared: list[int], first: int) -> Any:
+        """Rows `ids` (the first `shared[j]` tokens of row j already in its slot) into slots first..; logits."""
+        torch = self.torch
+        dev = self.device
+        rest = [x[k:] for x, k in zip(ids, shared, strict=True)]
+        row_of = torch.tensor([j for j, x in enumerate(rest) for _ in x], device=dev)
+        in_row = torch.tensor([i for x in rest for i in range(len(x))], device=dev)
+        columns = torch.tensor([k + i for k, x in zip(shared, rest, strict=True) for i in range(len(x))], device=dev)
+        queries = max(len(x) for x in rest)
+        width = max(len(x) for x in ids)
+        # query i of row j (at column shared[j] + i) sees columns 0..shared[j] + i; padding queries see column 0 on
+        qcol = torch.tensor(shared, device=dev)[:, None] + torch.arange(queries, device=dev)[None, :]
+        mask = (torch.arange(width, device=dev)[None, None, :] <= qcol[:, :, None])[:, None]
+        plan = Plan(slots=row_of + first, columns=columns, first=first, rows=len(ids), width=width, mask=mask,
+                    packed=(row_of, in_row), queries=queries)
+        ends = torch.tensor([len(x) for x in rest], device=dev).cumsum(0) - 1
+        tokens = torch.tensor([[t for x in rest for t in x]], device=dev)
+        return self._forward(cache, plan, tokens, columns[None], logits_to_keep=ends, slot_plan=plan)[0]
+
+
+class _Sampler:
+    """Temperature + top-p sampling with one generator per row, seeded from the request's seed."""
+
+    def __init__(self, torch: Any, params: GenParams, seeds: list[int | None], device: Any) -> None:
+        self.torch = torch
+        self.temperature = params.temperature
+        self.top_p = params.top_p
+        self.generators = []
+        for seed in seeds:
+            g = torch.Generator(device=device)
+            if seed is None:
+                g.seed()
+            else:
+                g.manual_seed(seed)
+            self.generators.append(g)
+
+    def pick(self, logits: Any, rows: list[int]) -> Any:
+        torch = self.torch
+        scores = logits / self.temperature
+        if self.top_p < 1.0:
+            # as transformers' TopPLogitsWarper: drop the low tail whose mass is at most 1 - top_p
+            sorted_scores, order = torch.sort(scores, descending=False, dim=-1)
+            cumulative = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
+            remove = cumulative <= (1 - self.top_p)
+            remove[..., -1:] = False
+            scores = scores.masked_fill(remove.scatter(1, order, remove), float("-inf"))
+        probs = scores.softmax(dim=-1)
+        return torch.cat([torch.multinomial(probs[j], 1, generator=self.generators[r])
+                          for j, r in enumerate(rows)])
