@@ -257,6 +257,12 @@ def test_runner_300_items_30_percent_faults(tmp_path: Path) -> None:
             assert r["response"]["text"] == f"answer to {marker}"
     manifest = read_manifest(run_dir)
     assert manifest["status"] == "finished"
-    assert manifest["retries"] == server.requests - 300 == sum(r["response"]["retries"] for r in records)
+    retries = manifest["retries"]
+    assert retries == sum(r["response"]["retries"] for r in records)
+    # every retry is an attempt the client made; the server counts the ones it read. An attempt the client
+    # abandons at its 0.3 s deadline before the server's thread reads it (a loaded CI machine) is in the first
+    # count only, so the two may differ by a few, never the other way round
+    assert 0 <= retries - (server.requests - 300) <= max(3, retries // 20)
+    assert server.requests > 300
     assert manifest["counts"]["records"] == 300
     assert manifest["counts"].get("errors", 0) == sum(1 for r in records if r["error"])
