@@ -102,27 +102,32 @@ class Plan:
 class SlotCache:
     """Per-layer key/value buffers of `slots` rows; `update` is what the model's attention layers call.
 
-    Kept across `SlotDecoder.run` calls and only ever grown: a fresh multi-hundred-MiB buffer costs
-    about a second of page faults on this CPU, every time.
+    One flat buffer per layer, kept across `SlotDecoder.run` calls and only ever grown (a fresh
+    multi-hundred-MiB buffer costs about a second of page faults on this CPU, every time), viewed as
+    [slots, kv_heads, capacity, head_dim] for each run: many slots for short prompts, fewer for long ones.
     """
 
     def __init__(self, torch: Any, layers: int, heads: int, head_dim: int, dtype: Any, device: Any) -> None:
         self.torch = torch
         self.layers, self.heads, self.head_dim, self.dtype, self.device = layers, heads, head_dim, dtype, device
+        self._flat: list[tuple[Any, Any]] = []
         self.keys: list[Any] = []
         self.values: list[Any] = []
         self.plan: Plan | None = None
         self.is_compileable = False
 
     def reserve(self, slots: int, capacity: int) -> None:
-        have = (self.keys[0].shape[0], self.keys[0].shape[2]) if self.keys else (0, 0)
-        if slots <= have[0] and capacity <= have[1]:
-            return
-        shape = (max(slots, have[0]), self.heads, max(capacity, have[1]), self.head_dim)
-        self.keys = self.values = []  # let the old buffers go first
-        # zeros, not empty: attention multiplies masked columns too, and stale NaN bits would leak through
-        self.keys = [self.torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(self.layers)]
-        self.values = [self.torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(self.layers)]
+        """Lay the buffers out as [slots, heads, capacity, head_dim], growing them only if they are too small."""
+        need = slots * self.heads * capacity * self.head_dim
+        if not self._flat or self._flat[0][0].numel() < need:
+            self._flat = []  # let the old buffers go first
+            # zeros, not empty: attention multiplies masked columns too, and stale NaN bits would leak through
+            self._flat = [(self.torch.zeros(need, dtype=self.dtype, device=self.device),
+                           self.torch.zeros(need, dtype=self.dtype, device=self.device)) for _ in range(self.layers)]
+        shape = (slots, self.heads, capacity, self.head_dim)
+        # columns a row has not written hold finite leftovers of earlier rows, always masked out
+        self.keys = [k[:need].view(shape) for k, _ in self._flat]
+        self.values = [v[:need].view(shape) for _, v in self._flat]
 
     def update(self, key: Any, value: Any, layer: int, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         plan = self.plan
@@ -194,7 +199,7 @@ class SlotDecoder:
 
     def __init__(self, torch: Any, model: Any, eos_ids: set[int], decode: Callable[[list[int]], str],
                  batch_size: int, *, share_prefix: bool = True, refill: bool = True, min_shared: int = 8,
-                 prefill_tokens: int = 512) -> None:
+                 prefill_tokens: int = 512, kv_tokens: int = 32768) -> None:
         self.torch = torch
         self.model = model
         self.eos_ids = eos_ids
@@ -204,6 +209,7 @@ class SlotDecoder:
         self.refill = refill
         self.min_shared = min_shared
         self.prefill_tokens = prefill_tokens
+        self.kv_tokens = kv_tokens
         self.device = next(model.parameters()).device
         config = model.config
         heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
@@ -217,9 +223,11 @@ class SlotDecoder:
         """(generated tokens, finish reason) per prompt; prompts are admitted in the order given."""
         torch = self.torch
         config = self.model.config
-        slots = max(1, min(self.batch_size, len(prompts)))
+        capacity = max(len(p) for p in prompts) + params.max_new_tokens
+        # long prompts (a tool list) get fewer slots: the cache holds at most `kv_tokens` positions
+        slots = max(1, min(self.batch_size, len(prompts), self.kv_tokens // capacity))
         cache = self.cache
-        cache.reserve(slots, max(len(p) for p in prompts) + params.max_new_tokens)
+        cache.reserve(slots, capacity)
         sampler = _Sampler(torch, params, list(seeds), self.device) if params.temperature > 0 else None
         stop = [s for s in params.stop if s]
         # a stop string that ends in the newest token lies within its last len(bytes) tokens

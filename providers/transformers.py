@@ -124,7 +124,7 @@ class TransformersProvider:
     def __init__(self, profile: Profile) -> None:
         try:
             import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
+            import transformers  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise UserError(f"adapter transformers needs torch and transformers: {exc}") from exc
         self.profile = profile
@@ -136,14 +136,6 @@ class TransformersProvider:
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
         else:
             self.device = profile.device
-        kwargs: dict[str, Any] = {"gguf_file": self.gguf_file} if self.gguf_file else {}
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.tokenizer = AutoTokenizer.from_pretrained(self.folder, **kwargs)
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(self.folder, dtype=torch.float32, **kwargs)
-        self.model.to(self.device).eval()
         self.batch_size = profile.batch_size
         self.chunk_size = max(64, profile.batch_size * 4)
         #: "slots" (continuous batching, default) or "generate" (the reference `model.generate` path)
@@ -154,11 +146,32 @@ class TransformersProvider:
         self.refill = True
         #: prompt tokens per prefill pass (bigger passes spill their activations out of the CPU cache)
         self.prefill_tokens = 512
-        config_eos = self.model.generation_config.eos_token_id
-        config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
-        self.eos_ids = {t for t in (self.tokenizer.eos_token_id, *config_eos) if t is not None}
-        self.slots = SlotDecoder(torch, self.model, self.eos_ids, self.tokenizer.decode, self.batch_size)
         self._identity: dict[str, Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # the tokenizer and the weights load on first use: a fully cached re-run never needs them
+        if name in ("tokenizer", "model", "eos_ids", "slots"):
+            self._load()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _load(self) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch = self._torch
+        kwargs: dict[str, Any] = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        tokenizer = AutoTokenizer.from_pretrained(self.folder, **kwargs)
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(self.folder, dtype=torch.float32, **kwargs)
+        model.to(self.device).eval()
+        config_eos = model.generation_config.eos_token_id
+        config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
+        self.tokenizer, self.model = tokenizer, model
+        self.eos_ids = {t for t in (tokenizer.eos_token_id, *config_eos) if t is not None}
+        self.slots = SlotDecoder(torch, model, self.eos_ids, tokenizer.decode, self.batch_size)
 
     # -- Provider protocol -------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
