@@ -32,6 +32,9 @@ class Profile(BaseModel):
     tool_protocol: Literal["native", "text"] = "text"
     # transformers
     batch_size: int = Field(default=16, gt=0)
+    # key/value cache budget in token positions (all layers; ~46 KB each for SmolLM2-135M in float32):
+    # long prompts get fewer than batch_size slots so the cache stays within it
+    kv_cache_tokens: int = Field(default=32768, gt=0)
     device: str = "auto"
     threads: int | None = None
     # scripted (tests only): seconds to wait per generate() call

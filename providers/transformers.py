@@ -171,7 +171,8 @@ class TransformersProvider:
         config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
         self.tokenizer, self.model = tokenizer, model
         self.eos_ids = {t for t in (tokenizer.eos_token_id, *config_eos) if t is not None}
-        self.slots = SlotDecoder(torch, model, self.eos_ids, tokenizer.decode, self.batch_size)
+        self.slots = SlotDecoder(torch, model, self.eos_ids, tokenizer.decode, self.batch_size,
+                                 kv_tokens=self.profile.kv_cache_tokens)
 
     # -- Provider protocol -------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
