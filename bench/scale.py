@@ -10,7 +10,8 @@ so the real model only has to answer the pool once: a warm-up run of the first `
 fills a private response cache (`PROBITY_CACHE_DIR` in the temp folder), and the measured runs
 are then served from it (identical messages share one cache key). Two providers:
 
-* `smollm2`: the embedded model through the transformers adapter, cache warm; what a user runs.
+* `smollm2`: the embedded model through the transformers adapter, cache warm (so the weights are never
+  loaded: the adapter loads them on first use); what a user re-running a suite gets.
 * `scripted`: a fixed-text provider (no model), so the figure is the runner's own memory.
 
 Each `probity run` is a child process; its peak RSS is the kernel's `ru_maxrss` from `wait4`.
