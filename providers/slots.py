@@ -8,7 +8,10 @@
   decode step writes one column per row in place: no `torch.cat` of the whole cache per step.
 * **packed prefill**: the prompts joining the batch go through the model as one sequence with no
   padding (the linear layers, nearly all the work, see only real tokens); only attention is done
-  per row, from a padded view of the queries.
+  per row, from a padded view of the queries. Passes hold a few hundred tokens, so activations
+  stay in the CPU cache.
+* **a cache budget**: slots x capacity stays within `kv_tokens` positions, so long prompts (a tool
+  list) get fewer slots; the buffers are allocated once per process and reused.
 * **shared prefix**: a prefix that several new rows share (the chat template's system turn, a
   suite's system prompt, a tool list) is computed once and copied to their slots.
 * **finished rows leave, waiting prompts join**: a row that ends (end-of-turn token, a stop string,
@@ -16,10 +19,11 @@
   slots 0..n-1 and attention reads one view); once a quarter of the slots are free, waiting
   prompts are prefilled into them, so the batch stays near its efficient size through the tail.
 
-Attention itself is transformers' own `sdpa_attention_forward`, called with this cache's keys and
-an explicit mask, so each row sees exactly the keys it would see in a left-padded `generate`
-batch; a row's answer does not depend on which rows share its batch up to float rounding, and
-`bench/throughput.py` counts any output that differs from lm-evaluation-harness.
+Attention is torch's `scaled_dot_product_attention` over this cache's keys (grouped-query heads
+read in place, `enable_gqa`) with an explicit mask, so each row sees exactly the keys, at the same
+positions, it would see in a left-padded `generate` batch. Greedy answers match `generate`'s (tests
+check it on the real model; `bench/throughput.py` counts any output that differs from
+lm-evaluation-harness).
 """
 
 from __future__ import annotations
@@ -145,12 +149,13 @@ class SlotCache:
             k[list(dst), :, :columns] = k[src, :, :columns]
             v[list(dst), :, :columns] = v[src, :, :columns]
 
-    def move(self, order: Sequence[int], torch: Any) -> None:
+    def move(self, order: Sequence[int]) -> None:
+        """Slot j takes the row in slot order[j] (see `compaction`)."""
         pairs = [(dst, src) for dst, src in enumerate(order) if dst != src]
         if not pairs:
             return
-        dst = torch.tensor([d for d, _ in pairs], device=self.keys[0].device)
-        src = torch.tensor([s for _, s in pairs], device=self.keys[0].device)
+        dst = self.torch.tensor([d for d, _ in pairs], device=self.device)
+        src = self.torch.tensor([s for _, s in pairs], device=self.device)
         for k, v in zip(self.keys, self.values, strict=True):
             k[dst] = k[src]
             v[dst] = v[src]
@@ -257,7 +262,7 @@ class SlotDecoder:
                             out[row.index] = (row.tokens, row.finish)
                     if any(done):
                         order = compaction(done)
-                        cache.move(order, torch)
+                        cache.move(order)
                         active = [active[j] for j in order]
                         chosen = chosen[torch.tensor(order, dtype=torch.long, device=self.device)]
                     logits = self._step(cache, active, chosen) if active else None
