@@ -128,3 +128,15 @@ def test_sampling_is_seeded_per_row(provider: Any) -> None:
     provider.batch_size = 1  # one slot: the rows run one after another
     assert [r.text for r in provider.generate(reqs)] == [r.text for r in batched]
     assert len({r.text for r in batched}) > 1  # different seeds, different samples
+
+
+def test_weights_load_on_first_use() -> None:
+    """A fully cached re-run needs the provider's identity, never its weights."""
+    from evals.profiles import load_profile
+    from providers.transformers import TransformersProvider
+
+    provider = TransformersProvider(load_profile("smollm2"))
+    assert len(provider.identity()["file_sha256"]) == 64
+    assert "model" not in provider.__dict__ and "tokenizer" not in provider.__dict__
+    with pytest.raises(AttributeError):
+        provider.no_such_setting  # noqa: B018
