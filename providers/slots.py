@@ -1,6 +1,6 @@
 """Continuous batching for a transformers causal LM: a slot KV cache, packed prefill, refilled slots.
 
-`SlotDecoder.run` answers any number of tokenised prompts through `batch_size` cache slots:
+`SlotDecoder.run` answers any number of tokenised prompts through up to `batch_size` cache slots:
 
 * **slots**: every layer's keys and values live in one preallocated buffer
   `[slots, kv_heads, capacity, head_dim]`; a row owns a slot and its tokens sit at columns
@@ -118,7 +118,6 @@ class SlotCache:
         self.keys: list[Any] = []
         self.values: list[Any] = []
         self.plan: Plan | None = None
-        self.is_compileable = False
 
     def reserve(self, slots: int, capacity: int) -> None:
         """Lay the buffers out as [slots, heads, capacity, head_dim], growing them only if they are too small."""
@@ -145,9 +144,10 @@ class SlotCache:
         return k[rows, :, : plan.width], v[rows, :, : plan.width]
 
     def copy(self, src: int, dst: Sequence[int], columns: int) -> None:
+        rows = list(dst)
         for k, v in zip(self.keys, self.values, strict=True):
-            k[list(dst), :, :columns] = k[src, :, :columns]
-            v[list(dst), :, :columns] = v[src, :, :columns]
+            k[rows, :, :columns] = k[src, :, :columns]
+            v[rows, :, :columns] = v[src, :, :columns]
 
     def move(self, order: Sequence[int]) -> None:
         """Slot j takes the row in slot order[j] (see `compaction`)."""
@@ -199,22 +199,26 @@ class _Row:
     length: int = 0  # tokens whose keys/values are in its slot
 
 
-class SlotDecoder:
-    """Greedy or sampled decoding of many prompts through `batch_size` slots, refilled as rows finish."""
+@dataclass
+class SlotSettings:
+    """How one `SlotDecoder.run` batches (the adapter owns these; see `TransformersProvider`)."""
 
-    def __init__(self, torch: Any, model: Any, eos_ids: set[int], decode: Callable[[list[int]], str],
-                 batch_size: int, *, share_prefix: bool = True, refill: bool = True, min_shared: int = 8,
-                 prefill_tokens: int = 512, kv_tokens: int = 32768) -> None:
+    batch_size: int  # slots at most
+    kv_tokens: int  # slots x capacity stays within this many positions
+    share_prefix: bool  # prefill a prefix several new rows share once
+    min_shared: int  # ... if it is at least this many tokens
+    refill: bool  # refill freed slots with waiting prompts (False: static batches)
+    prefill_tokens: int  # prompt tokens per prefill pass
+
+
+class SlotDecoder:
+    """Greedy or sampled decoding of many prompts through cache slots, refilled as rows finish."""
+
+    def __init__(self, torch: Any, model: Any, eos_ids: set[int], decode: Callable[[list[int]], str]) -> None:
         self.torch = torch
         self.model = model
         self.eos_ids = eos_ids
         self.decode = decode
-        self.batch_size = batch_size
-        self.share_prefix = share_prefix
-        self.refill = refill
-        self.min_shared = min_shared
-        self.prefill_tokens = prefill_tokens
-        self.kv_tokens = kv_tokens
         self.device = next(model.parameters()).device
         config = model.config
         heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
@@ -223,14 +227,14 @@ class SlotDecoder:
                                self.device)
         register_attention()
 
-    def run(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None]
-            ) -> list[tuple[list[int], str]]:
+    def run(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None],
+            settings: SlotSettings) -> list[tuple[list[int], str]]:
         """(generated tokens, finish reason) per prompt; prompts are admitted in the order given."""
         torch = self.torch
         config = self.model.config
         capacity = max(len(p) for p in prompts) + params.max_new_tokens
         # long prompts (a tool list) get fewer slots: the cache holds at most `kv_tokens` positions
-        slots = max(1, min(self.batch_size, len(prompts), self.kv_tokens // capacity))
+        slots = max(1, min(settings.batch_size, len(prompts), settings.kv_tokens // capacity))
         cache = self.cache
         cache.reserve(slots, capacity)
         sampler = _Sampler(torch, params, list(seeds), self.device) if params.temperature > 0 else None
@@ -241,7 +245,7 @@ class SlotDecoder:
         active: list[_Row] = []
         out: list[tuple[list[int], str]] = [([], "length")] * len(prompts)
         logits = None  # next-token logits of the active rows, slot order
-        threshold = max(1, slots // 4) if self.refill else slots
+        threshold = max(1, slots // 4) if settings.refill else slots
         saved = config._attn_implementation
         config._attn_implementation = ATTENTION
         try:
@@ -250,7 +254,7 @@ class SlotDecoder:
                     free = slots - len(active)
                     if pending and (not active or free >= threshold):
                         new = [pending.popleft() for _ in range(min(free, len(pending)))]
-                        fresh = self._prefill(cache, new, len(active))
+                        fresh = self._prefill(cache, new, len(active), settings)
                         active += new
                         logits = fresh if logits is None else torch.cat([logits, fresh])
                     last = logits.to(dtype=torch.float32)
@@ -299,12 +303,13 @@ class SlotDecoder:
             r.length += 1
         return logits[:, -1, :]
 
-    def _prefill(self, cache: SlotCache, new: list[_Row], first: int) -> Any:
+    def _prefill(self, cache: SlotCache, new: list[_Row], first: int, settings: SlotSettings) -> Any:
         """Prompts of `new` into slots first..; next-token logits [len(new), vocab]."""
         torch = self.torch
         dev = self.device
         ids = [r.ids for r in new]
-        shared = shared_prefixes(ids, self.min_shared) if self.share_prefix and len(new) > 1 else [0] * len(new)
+        share = settings.share_prefix and len(new) > 1
+        shared = shared_prefixes(ids, settings.min_shared) if share else [0] * len(new)
         groups: dict[tuple[int, ...], list[int]] = {}
         for j, k in enumerate(shared):
             if k:
@@ -323,7 +328,7 @@ class SlotDecoder:
         out, start, size = [], 0, 0
         for j, row in enumerate(new):
             size += len(row.ids) - shared[j]
-            if size >= self.prefill_tokens or j == len(new) - 1:
+            if size >= settings.prefill_tokens or j == len(new) - 1:
                 out.append(self._prefill_packed(cache, ids[start:j + 1], shared[start:j + 1], first + start))
                 start, size = j + 1, 0
         return torch.cat(out) if len(out) > 1 else out[0]

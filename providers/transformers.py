@@ -27,7 +27,7 @@ from typing import Any
 from evals.errors import UserError
 from evals.profiles import Profile
 from evals.types import GenParams, Message, Request, Response
-from providers.slots import SlotDecoder, cut_at_stop
+from providers.slots import SlotDecoder, SlotSettings, cut_at_stop
 
 TOOLS_PROMPT = """You can call functions. Their signatures, as JSON schemas, are inside <tools></tools>:
 <tools>
@@ -146,6 +146,9 @@ class TransformersProvider:
         self.refill = True
         #: prompt tokens per prefill pass (bigger passes spill their activations out of the CPU cache)
         self.prefill_tokens = 512
+        self.min_shared_prefix = 8
+        #: key/value cache budget in positions (the profile's `kv_cache_tokens`)
+        self.kv_tokens = profile.kv_cache_tokens
         self._identity: dict[str, Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
@@ -171,8 +174,7 @@ class TransformersProvider:
         config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
         self.tokenizer, self.model = tokenizer, model
         self.eos_ids = {t for t in (tokenizer.eos_token_id, *config_eos) if t is not None}
-        self.slots = SlotDecoder(torch, model, self.eos_ids, tokenizer.decode, self.batch_size,
-                                 kv_tokens=self.profile.kv_cache_tokens)
+        self.slots = SlotDecoder(torch, model, self.eos_ids, tokenizer.decode)
 
     # -- Provider protocol -------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
@@ -218,14 +220,14 @@ class TransformersProvider:
                 for i, resp in zip(idx, responses, strict=True):
                     out[i] = resp
             return [r for r in out if r is not None]
-        decoder = self.slots
-        decoder.batch_size, decoder.share_prefix, decoder.refill = self.batch_size, self.share_prefix, self.refill
-        decoder.prefill_tokens = self.prefill_tokens
+        settings = SlotSettings(batch_size=self.batch_size, kv_tokens=self.kv_tokens, share_prefix=self.share_prefix,
+                                min_shared=self.min_shared_prefix, refill=self.refill,
+                                prefill_tokens=self.prefill_tokens)
         keys = [batch_key(p) for p in params]
         for idx in plan_batches([len(e) for e in encoded], prompts, keys, max(1, len(prompts))):
             group = params[idx[0]]
             t0 = time.perf_counter()
-            results = decoder.run([encoded[i] for i in idx], group, [params[i].seed for i in idx])
+            results = self.slots.run([encoded[i] for i in idx], group, [params[i].seed for i in idx], settings)
             latency = (time.perf_counter() - t0) / len(idx)
             for i, (tokens, finish) in zip(idx, results, strict=True):
                 out[i] = self._respond(tokens, finish, group.stop, len(encoded[i]), latency)

@@ -95,13 +95,13 @@ def test_slots_match_generate(provider: Any) -> None:
     assert texts(provider, mixed, decoder="slots", batch_size=6) == reference
     assert texts(provider, mixed, decoder="slots", batch_size=3) == reference
     # a cache budget of about two rows' worth of positions: two slots whatever batch_size says
-    budget = provider.slots.kv_tokens
-    provider.slots.kv_tokens = 2 * (max(r.prompt_tokens for r in provider.generate(mixed)) + 24)
+    budget = provider.kv_tokens
+    provider.kv_tokens = 2 * (max(r.prompt_tokens for r in provider.generate(mixed)) + 24)
     try:
         assert texts(provider, mixed, decoder="slots", batch_size=6) == reference
         assert provider.slots.cache.keys[0].shape[0] == 2
     finally:
-        provider.slots.kv_tokens = budget
+        provider.kv_tokens = budget
 
 
 @pytest.mark.model
