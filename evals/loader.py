@@ -166,6 +166,14 @@ def load_suite(path: str | Path) -> LoadedSuite:
         raise UserError(*(f"{display}:{_line_for(('items', index, 'id'), lines)}: items[{index}].id: "
                           f"duplicate id {item_id!r} (first at items[{seen[item_id]}])"
                           for index, item_id in duplicates))
+    from evals.scoring.registry import kind_problem
+
+    mismatched = [(index, problem) for index, item in enumerate(suite.items)
+                  if (problem := kind_problem(suite.check, item.expect.kind))]
+    if mismatched:
+        lines = line_map(text)
+        raise UserError(*(f"{display}:{_line_for(('items', index, 'expect', 'kind'), lines)}: "
+                          f"items[{index}].expect.kind: {problem}" for index, problem in mismatched))
     return LoadedSuite(suite=suite, path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 

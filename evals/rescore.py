@@ -1,7 +1,8 @@
 """Re-apply the current scorers to a run's stored answers, without a model, into a new run folder.
 
 Each scored record's final answer (`response.text`; in tools mode the last model turn, as at run time)
-is scored again against its item, reloaded from the suite file the manifest names, with the identity
+is scored again against its item (a tools-mode record whose transcript ended at the step limit is
+`invalid` again, as at run time, see evals/tools/step_limit.py), reloaded from the suite file the manifest names, with the identity
 and knowledge cutoff of the stored profile. Error records stay errors. An item that is no longer in its
 suite file (or a suite file that cannot be loaded) keeps its old score, and the summary says so. The new
 folder `<run_id>-rescored-<n>` gets a manifest with `rescored_from`, the current `scorer_version` and the
@@ -21,6 +22,7 @@ from evals.profiles import Identity
 from evals.records import RecordWriter, iter_records, read_manifest, run_folder, write_manifest
 from evals.schema import Item
 from evals.scoring import SCORER_VERSION, ScoreContext, score
+from evals.tools.step_limit import step_limit_score
 
 
 @dataclass
@@ -87,14 +89,15 @@ def rescore_run(run_dir: Path, out: Path | None = None) -> RescoreResult:
                 continue
             result.total += 1
             item = items.get(rec.suite, {}).get(rec.item_id)
-            if item is None:
+            limited = step_limit_score(rec.transcript)  # needs no item: same rule as at run time
+            if item is None and limited is None:
                 if rec.suite in items:
                     gone[rec.suite] += 1
                 result.kept += 1
                 counts[rec.score.outcome] += 1
                 writer.write(rec.model_copy(update={"run_id": new_dir.name}))
                 continue
-            new = score(checks.get(rec.suite) or rec.check, item, rec.response.text, ctx)
+            new = limited or score(checks.get(rec.suite) or rec.check, item, rec.response.text, ctx)
             if (new.outcome, new.passed) != (rec.score.outcome, rec.score.passed):
                 result.changed += 1
                 result.passed_flips += new.passed != rec.score.passed

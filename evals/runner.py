@@ -29,6 +29,7 @@ from evals.records import (
     write_manifest,
 )
 from evals.scoring import SCORER_VERSION, ScoreContext, score
+from evals.tools.step_limit import step_limit_score
 from evals.types import Request, Response
 from providers.base import Provider
 
@@ -108,7 +109,8 @@ class Runner:
     def record(self, task: Task, request: Request, response: Response, transcript: list[dict[str, Any]],
                stats: ToolStats | None, gen_s: float) -> Record:
         t0 = time.perf_counter()
-        sc = None if response.error else score(task.loaded.suite.check, task.item, response.text, self.ctx)
+        sc = None if response.error else (step_limit_score(transcript)
+                                          or score(task.loaded.suite.check, task.item, response.text, self.ctx))
         suite = task.loaded.suite
         return Record(
             key=task.key, run_id=self.manifest["run_id"], suite=suite.name, suite_version=suite.version,

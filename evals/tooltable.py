@@ -9,6 +9,7 @@ import pandas as pd
 
 from evals.records import Record
 from evals.stats import mcnemar_exact, paired_bootstrap
+from evals.tools.step_limit import FLAG as STEP_LIMIT
 
 Pair = tuple[Record, Record]  # (plain, tools)
 
@@ -41,6 +42,7 @@ def _row(pairs: list[Pair]) -> dict[str, object]:
     errors = sum(s.tool_errors for s in stats)
     callers = sum(s.tool_calls > 0 for s in stats)
     steps = [s.steps for s in stats]
+    limited = sum(t.score is not None and STEP_LIMIT in t.score.flags for _, t in pairs)
     return {
         "n pairs": n,
         "plain pass": _rate(sum(a), n),
@@ -50,6 +52,7 @@ def _row(pairs: list[Pair]) -> dict[str, object]:
         "tool-call rate": _rate(callers, n),
         "tool error rate": _rate(errors, calls),
         "mean steps": f"{sum(steps) / len(steps):.2f}" if steps else "–",
+        "step limit": _rate(limited, n),
     }
 
 
@@ -58,7 +61,8 @@ def tool_table(records: Iterable[Record], by_lang: bool = False) -> pd.DataFrame
 
     Columns: suite, [lang], n pairs, plain pass, tools pass, Δ [95% CI] (tools − plain, paired
     bootstrap), McNemar p (exact, on the discordant pairs), tool-call rate (tools-mode items that
-    called any tool), tool error rate (tool errors / tool calls), mean steps (model turns)."""
+    called any tool), tool error rate (tool errors / tool calls), mean steps (model turns), step limit
+    (tools-mode items whose last allowed turn still asked for a tool: scored invalid)."""
     pairs = pair_records(records)
     keys = ["suite", "lang"] if by_lang else ["suite"]
     groups: dict[tuple[str, ...], list[Pair]] = {}
@@ -69,5 +73,5 @@ def tool_table(records: Iterable[Record], by_lang: bool = False) -> pd.DataFrame
     if len(groups) > 1:
         rows.append(dict.fromkeys(keys, "all") | _row(pairs))
     columns = [*keys, "n pairs", "plain pass", "tools pass", "Δ [95% CI]", "McNemar p", "tool-call rate",
-               "tool error rate", "mean steps"]
+               "tool error rate", "mean steps", "step limit"]
     return pd.DataFrame(rows, columns=columns)

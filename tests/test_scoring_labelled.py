@@ -44,7 +44,7 @@ def agreement(check: str) -> tuple[int, int, list[str]]:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         row = json.loads(line)
         # the item as the answer saw it: prompt, system, date and expect come from the labelled line
-        result = score(check, build_item(check, row, n, path, ctx), row["response"], ctx)
+        result = score(check, build_item(check, row, n, ctx), row["response"], ctx)
         ok = result.outcome == row["label"]
         if ok and check in EXTRACTED_CHECKED and row["extracted"] not in (None, "*"):
             ok = _same_value(result.extracted, row["extracted"])

@@ -1,9 +1,7 @@
-"""Scorers: `score(check, item, answer, ctx) -> Score`. One rule-based scorer per suite check."""
+"""Scorers: `score(check, item, answer, ctx) -> Score`. One rule-based scorer per check, each check one
+module registered in `evals/scoring/registry.py`."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from importlib import import_module
 
 from evals.schema import Item
 from evals.scoring.outcome import OUTCOMES, Outcome, Score, ScoreContext
@@ -11,21 +9,13 @@ from evals.scoring.outcome import OUTCOMES, Outcome, Score, ScoreContext
 __all__ = ["OUTCOMES", "Outcome", "Score", "ScoreContext", "SCORER_VERSION", "score"]
 
 #: bump when any scorer's verdicts change; recorded in every run (see `probity rescore`)
-SCORER_VERSION = "3"
-
-_CHECKS = {
-    "fictional_bios": "evals.scoring.bios:score_bio",
-    "post_cutoff": "evals.scoring.post_cutoff:score_post_cutoff",
-    "letter_counts": "evals.scoring.letters:score_letters",
-    "decimal_compare": "evals.scoring.decimals:score_decimal",
-    "self_identity": "evals.scoring.self_identity:score_identity",
-}
-
-
-def scorer_for(check: str) -> Callable[[Item, str, ScoreContext], Score]:
-    module, _, fn = _CHECKS[check].partition(":")
-    return getattr(import_module(module), fn)
+SCORER_VERSION = "4"
 
 
 def score(check: str, item: Item, answer: str, ctx: ScoreContext) -> Score:
-    return scorer_for(check)(item, answer, ctx)
+    from evals.scoring.registry import get, kind_problem
+
+    problem = kind_problem(check, item.expect.kind)
+    if problem:
+        raise ValueError(f"{item.id}: {problem}")
+    return get(check).scorer(item, answer, ctx)

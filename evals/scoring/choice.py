@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-NUM_RE = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)*(?![\d])")
+NUM_RE = re.compile(r"(?<![A-Za-z0-9_.])[-−]?\d+(?:\.\d+)*(?![\d])")
 BIG = r"(?:greater|larger|bigger|higher|more|newer|later|more recent|greatest|largest|biggest|highest|latest|newest)"
 SMALL = r"(?:smaller|less|lesser|lower|older|earlier|smallest|least|lowest|oldest|earliest)"
 ZH_BIG = r"(?:大|更大|较大|新|更新|较新|晚|更晚|高)"
@@ -77,7 +77,7 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
     for pat, kind in pats:
         for m in re.finditer(pat, text, re.I):
             hits.append((m.start(), m, kind))
-    for _, m, kind in sorted(hits, key=lambda h: h[0]):
+    for _, m, kind in sorted(hits, key=lambda h: h[0], reverse=True):  # the last statement is the answer
         if kind in (">", "<"):
             left, neg, right = m.group(1), m.group(2), m.group(3)
             if neg:
@@ -114,12 +114,16 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("big", rf"({num})\s*(?:更大|较大|大一些|更新|较新)"),
         ("small", rf"({num})\s*(?:更小|较小|小一些|更旧|较旧)"),
     ]
+    found = []
     for kind, pat in pats:
         for m in re.finditer(pat, text, re.I):
             opt = option_for(m.group(1), options, versions)
             if opt:
-                return kind, opt, m.group(0)
-    return None
+                found.append((kind == "answer", m.end(), kind, opt, m.group(0)))
+    if not found:
+        return None
+    _, _, kind, opt, quote = max(found)  # an explicit answer first, then the last one (a self-correction)
+    return kind, opt, quote
 
 
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
@@ -132,27 +136,44 @@ def _yes_no(text: str) -> tuple[str, str] | None:
     if m:
         word = m.group(1)
         return ("no" if re.fullmatch(_NO, word) else "yes"), m.group(0)
-    m = re.search(rf"(?:answer is|答案是)[:：\s\"'“*]*({_YES}|{_NO})\b", text, re.I)
-    if m:
+    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答|so|thus|therefore|所以|因此)[:：,，\s\"'“*]*"
+                            rf"({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", text, re.I))
+    if hits:
+        m = hits[-1]
         return ("no" if re.fullmatch(_NO, m.group(1).lower()) else "yes"), m.group(0)
+    last = re.split(r"(?<=[.!?。！？])\s*", text.strip())
+    tail = [x for x in last if x.strip()]
+    if tail:
+        m = re.fullmatch(rf"[\"'“*(]*({_YES}|{_NO})[\"'”*).!！。]*", tail[-1].strip().lower())
+        if m:
+            return ("no" if re.fullmatch(_NO, m.group(1)) else "yes"), m.group(0)
     return None
 
 
-def extract(text: str, frame: str, a: str, b: str, versions: bool = False) -> Choice | None:
-    """frame: larger | smaller | gt | lt. a, b: the two numbers as written in the question."""
+def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False,
+            choices: list[str] | None = None) -> Choice | None:
+    """frame: larger | smaller | gt | lt | eq, or None when the question could not be read (then only
+    an explicit answer or a bare option counts). a, b: the two numbers as written in the question."""
     options = [a, b]
-    if frame in ("gt", "lt"):
+    yes_no = choices is not None and set(choices) == {"yes", "no"}
+    if frame in ("gt", "lt", "eq") or (frame is None and yes_no):
         yn = _yes_no(text)
         if yn:
             return Choice(yn[0], "leading yes/no", yn[1])
         rel = _relation(text, options, versions)
-        if rel and rel[2]:
+        if frame and rel and (rel[2] or rel[1] == "="):
             left, op, right, quote = rel
             a_vs_b = op if left == a else {"<": ">", ">": "<", "=": "="}[op]
-            yes = a_vs_b == (">" if frame == "gt" else "<")
+            yes = a_vs_b == {"gt": ">", "lt": "<", "eq": "="}[frame]
             return Choice("yes" if yes else "no", "comparison statement", quote)
+        if frame == "eq" and _says_equal(text):
+            return Choice("yes", "says equal", text[:60])
         return None
     des = _designation(text, options, versions)
+    if frame is None:
+        if des and des[0] == "answer":
+            return Choice(des[1], "designation (answer)", des[2])
+        return _bare(text, options, versions)
     if des:
         kind, opt, quote = des
         if kind == "answer" or (kind == "big") == (frame == "larger"):
@@ -172,9 +193,18 @@ def extract(text: str, frame: str, a: str, b: str, versions: bool = False) -> Ch
         bigger = left if op == ">" else right
         smaller = right if bigger == left else left
         return Choice(bigger if frame == "larger" else smaller, "comparison statement", quote)
-    if re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b|(?<!不)(?:相等|一样大|相同)", text, re.I):
+    if _says_equal(text):
         return Choice("equal", "says equal", text[:60])
-    # an answer that is just one option ("9.9", "**9.9**", "9.9 is.")
+    return _bare(text, options, versions)
+
+
+def _says_equal(text: str) -> bool:
+    return bool(re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b|(?<!不)(?:相等|一样大|相同)",
+                          text, re.I))
+
+
+def _bare(text: str, options: list[str], versions: bool) -> Choice | None:
+    """An answer that is just one option ("9.9", "9.9 is.")."""
     words = re.sub(NUM_RE, " ", text)
     if len(re.findall(r"\w+", words)) <= 2:
         opts = {option_for(raw, options, versions) for _, _, raw in _numbers(text)} - {None}

@@ -21,8 +21,9 @@ _NOT_CLAIM_EN = re.compile(
     r"\b(?:you|your|please|let me know|I (?:can|could|would|will|'d|'ll|recommend|suggest)|common name|many people|"
     r"private (?:individual|person|citizen)|not (?:a )?(?:public|well[- ]known|famous|notable|widely known)|"
     r"lesser[- ]known|fictional|hypothetical|made[- ]up|search(?:ing)?|online|databases?|public records|"
-    r"historical records|more context|more information)\b", re.I)
-_NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文")
+    r"historical records|more context|more information|sounds? like|a name that|if (?:he|she|they) existed|"
+    r"rather than|I'?d rather|make (?:up|details up)|invent(?:ing)? (?:a|details|facts))\b", re.I)
+_NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文|编造|杜撰|臆测|凭空|是否(?:真实)?存在")
 
 
 # In word salad only a specific claim counts, read per comma segment that is not itself salad: a life event,

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from evals.schema import ChoiceExpect, Item
 from evals.scoring.choice import NUM_RE, extract
 from evals.scoring.common import invalid, make
 from evals.scoring.invalid import clean
+from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
+from evals.scoring.registry import Check, NoDefault, register
 
 EQUAL = "equal"
 
 
 def frame_of(prompt: str) -> str | None:
-    p = prompt.lower()
-    if re.search(r"^\s*is\b|吗[？?]?|\?\s*answer yes or no|是或否", p):
+    p = normalise(prompt).lower()
+    if re.search(r"^\s*(?:is|are|does)\b.*\b(?:equal|the same)\b|(?:等于|相等|一样大?|相同)吗", p):
+        return "eq"
+    if re.search(r"^\s*(?:is|does)\b|吗[？?]?|\?\s*answer yes or no|是或否|对吗|是不是", p):
         if re.search(r"greater|larger|bigger|higher|newer|later|大于|比.*大|更新|晚", p):
             return "gt"
         if re.search(r"less|smaller|lower|older|earlier|小于|比.*小|更旧|早", p):
@@ -35,6 +40,7 @@ def frame_of(prompt: str) -> str | None:
 
 def parse_prompt(prompt: str) -> tuple[str, str, str, bool] | None:
     """(frame, a, b, versions) from a comparison question, or None."""
+    prompt = normalise(prompt)
     nums = [m.group(0) for m in NUM_RE.finditer(prompt)]
     frame = frame_of(prompt)
     if len(nums) != 2 or frame is None:
@@ -50,8 +56,8 @@ def gold_for(frame: str, a: str, b: str, versions: bool) -> ChoiceExpect:
     else:
         d = Decimal(a) - Decimal(b)
         cmp = (d > 0) - (d < 0)
-    if frame in ("gt", "lt"):
-        yes = cmp > 0 if frame == "gt" else cmp < 0
+    if frame in ("gt", "lt", "eq"):
+        yes = cmp > 0 if frame == "gt" else (cmp < 0 if frame == "lt" else cmp == 0)
         return ChoiceExpect(kind="choice", options=["yes", "no"], answer="yes" if yes else "no")
     options = [a, b] if versions else [a, b, EQUAL]
     if cmp == 0:
@@ -60,29 +66,50 @@ def gold_for(frame: str, a: str, b: str, versions: bool) -> ChoiceExpect:
     return ChoiceExpect(kind="choice", options=options, answer=answer)
 
 
-def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
-    if not isinstance(item.expect, ChoiceExpect):
-        raise ValueError(f"{item.id}: decimal_compare expects `choice`, got {item.expect.kind}")
-    gold = item.expect.answer
+def _question(item: Item) -> tuple[str | None, str, str, bool]:
+    """(frame, a, b, versions): from the item's tags and meta, else the prompt, else the options."""
+    expect = item.expect
+    assert isinstance(expect, ChoiceExpect)
     parsed = parse_prompt(item.text)
+    frame = next((t for t in item.tags if t in ("larger", "smaller", "gt", "lt", "eq")), None)
+    frame = frame or (parsed[0] if parsed else frame_of(item.text))
+    numeric = [o for o in expect.options if NUM_RE.fullmatch(o)]
+    nums = [m.group(0) for m in NUM_RE.finditer(normalise(item.text))]
     a, b = str(item.meta.get("a", "")), str(item.meta.get("b", ""))
+    if not (a and b):
+        a, b = (parsed[1], parsed[2]) if parsed else (numeric[:2] if len(numeric) >= 2 else (nums + ["", ""])[:2])
     versions = "version" in item.tags or (parsed[3] if parsed else False)
-    frame = next((t for t in item.tags if t in ("larger", "smaller", "gt", "lt")), None)
-    if parsed:
-        frame = frame or parsed[0]
-        a, b = a or parsed[1], b or parsed[2]
-    if frame is None or not a or not b:
-        raise ValueError(f"{item.id}: cannot tell the two numbers and the question from {item.text!r}")
+    return frame, a, b, versions
+
+
+def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
+    assert isinstance(item.expect, ChoiceExpect)
+    gold = item.expect.answer
+    frame, a, b, versions = _question(item)
     cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
-    choice = extract(cleaned.text, frame, a, b, versions)
+    choice = extract(cleaned.text, frame, a, b, versions, item.expect.options) if a and b else None
     if choice is None:
         cue = detect(cleaned.text)
         if cue:
             return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
-        return make("invalid", False, f"invalid: commits to no option among {item.expect.options}", None, cleaned)
+        return make("invalid", False, f"invalid: commits to no option among {item.expect.options}", None,
+                    cleaned)
     ok = choice.value == gold
     return make("correct" if ok else "incorrect", ok,
                 f"chose {choice.value!r} by {choice.rule} ({choice.quote[:60]!r}); gold {gold!r}", choice.value,
                 cleaned)
+
+
+def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
+    """The choice computed from the prompt ("Which is larger: 9.11 or 9.9?")."""
+    parsed = parse_prompt(str(row.get("prompt", "")))
+    if parsed is None:
+        raise NoDefault("cannot read two numbers and larger/smaller/yes-no from the prompt: give `expect`")
+    return gold_for(*parsed).model_dump()
+
+
+CHECK = register(Check(
+    name="decimal_compare", scorer=score_decimal, kinds=("choice",), default_expect=default_expect,
+    summary="compare two decimals or version numbers (the committed option)", read_prompt=parse_prompt))

@@ -39,10 +39,14 @@ _NAMES = list(LEXICON)
 _NEG_EN = re.compile(r"\b(?:not|never|no)\b|n't\b|\bneither\b|\bunlike\b|\brather than\b|\binstead of\b", re.I)
 _NEG_ZH = re.compile(r"不是|并非|并不是|不属于|而非|不像|不同于|与.{0,8}不同|没有")
 _SELF_EN = re.compile(
-    r"\b(?:I am|I'm|I’m|Im|my name is|call me|I was|I've been|I have been|I'm called|I am called|this is|"
+    r"\b(?:I am|I'm|I’m|Im|my name is|call me|as an?|I was|I've been|I have been|I'm called|I am called|this is|"
     r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|me\b|my (?:creators?|developers?|makers?|"
     r"model|company|training)|I(?:'m| am) (?:based on|built on|powered by|part of|a version of|trained by|"
     r"developed by|created by|made by|built by)|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))", re.I)
+_MENTION = re.compile(r"\b(?:compared? (?:me )?(?:to|with)|compare me to|compares? (?:me )?to|like|similar to|such as|"
+                      r"unlike|confused? (?:me )?with|mistaken? (?:me )?for|mix(?:es|ed)? (?:me )?up with|than|"
+                      r"other (?:assistants?|models?|AIs?|chatbots?)(?: like| such as)?|versus|vs\.?|or)\s*(?:the\s+)?$"
+                      r"|(?:像|类似|比如|例如|和|与|跟|同|或)\s*$", re.I)
 _SELF_ZH = re.compile(r"我(?:是|叫|名叫|的名字|由|来自|属于|基于|的开发者|的开发团队|的创造者|被)|本模型|本助手")
 _MAKER_FRAME = re.compile(r"(?:created|developed|trained|made|built|designed|programmed|released|owned|produced|"
                           r"founded|brought to you)\s+by|由|开发|训练|研发|打造|推出|构建", re.I)
@@ -93,12 +97,14 @@ _NOT_NAMES = {"AI", "An", "A", "The", "Here", "Sorry", "Happy", "Glad", "Just", 
 def claims(text: str) -> list[Claim]:
     """Self-claims and denials of lexicon entities, plus unknown self-names and makers."""
     out: list[Claim] = []
-    for sentence in re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？\n])\s*", text):
+    for sentence in re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？\n;；])\s*|,?\s+but\s+|但是?", text):
         if not sentence.strip():
             continue
         for name, start, _end in _entities(sentence):
             before = sentence[:start]
             kind = LEXICON[name][0]
+            if _MENTION.search(before[-30:]):
+                continue  # "compared to ChatGPT", "unlike Claude", "like Siri": a mention, not a claim
             self_ref = _SELF_EN.search(before) or _SELF_ZH.search(before) or (
                 kind == "maker" and _MAKER_FRAME.search(sentence) and re.search(r"\b(?:I|me|my)\b|我", sentence))
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[_end:])

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from evals.scoring.degenerate import degenerate
+from evals.scoring.normalise import normalise
 from evals.scoring.text import collapse_loops, nfkc, sentences, similar, squash
 
 _READABLE = re.compile(r"[\w\s.,;:!?'\"()\[\]{}\-+*/=%$€£¥<>@#&|~^`…，。！？；：、“”‘’（）《》【】·—－]", re.U)
@@ -48,6 +49,8 @@ def is_echo(sentence: str, prompt: str) -> bool:
         return False
     if similar(sentence, prompt) >= 0.85:
         return True
+    if len(s) >= 6 and s in p and len(s) >= 0.3 * len(p):
+        return True  # a sentence of the prompt repeated word for word
     # a declarative restatement ("9.11 比 9.9 大。") answers; a repeated question does not
     asks = re.search(r"[?？]|谁|哪|几|什么|多少|是否|吗|\b(?:which|who|what|how|whether)\b|^\s*(?:is|are|does|do)\b",
                      sentence, re.I)
@@ -55,7 +58,9 @@ def is_echo(sentence: str, prompt: str) -> bool:
 
 
 def clean(answer: str, prompt: str, system: str | None = None) -> Cleaned:
-    text = nfkc(answer or "").replace("\ufffd", "\u0000")
+    text = normalise(answer or "").replace("\ufffd", "\u0000")
+    prompt = normalise(prompt)
+    system = normalise(system) if system else system
     text = text.rstrip("\u0000").replace("\u0000", "\ufffd").strip()  # a cut multibyte char at the end is harmless
     if not text:
         return Cleaned("", "empty answer")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from evals.schema import Item, NumberExpect
 from evals.scoring.common import invalid, make
@@ -16,6 +17,7 @@ from evals.scoring.invalid import clean
 from evals.scoring.numbers import committed_number
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
+from evals.scoring.registry import Check, NoDefault, register
 
 _QUOTED = r"['\"‘“「]?([^\s'\"’”」]+?)['\"’”」]?"
 
@@ -105,3 +107,16 @@ def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
     return make("correct" if ok else "incorrect", ok,
                 f"committed {found.value} by rule {found.rule!r} ({found.raw!r}); gold {gold}", str(found.value),
                 cleaned)
+
+
+def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
+    """The count computed from the prompt ("How many r's are in strawberry?")."""
+    parsed = parse_prompt(str(row.get("prompt", "")))
+    if parsed is None:
+        raise NoDefault("cannot read the word and the letter from the prompt: give `expect`")
+    return {"kind": "number", "value": str(gold_count(*parsed))}
+
+
+CHECK = register(Check(
+    name="letter_counts", scorer=score_letters, kinds=("number",), default_expect=default_expect,
+    summary="count a letter in a word (the committed count against the gold number)", read_prompt=parse_prompt))

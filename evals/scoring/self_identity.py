@@ -11,6 +11,7 @@ says nothing about itself ("你可能是听说明的谁！" three times) is `inv
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from evals.schema import Item
 from evals.scoring.common import invalid, make
@@ -18,6 +19,7 @@ from evals.scoring.identity import Claim, asked_entities, claims, yes_no
 from evals.scoring.invalid import clean
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
+from evals.scoring.registry import Check, register
 
 # a statement about itself, however generic: "I'm an AI", "我是一个乐于助人的助手", "as a chatbot"
 _SELF_STATEMENT = re.compile(r"\b(?:I am|I'm|I’m|my name|as an? (?:AI|assistant|chatbot|language model))\b|"
@@ -60,7 +62,8 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
         return make("correct", True, f"states its identity: {names}", names, cleaned)
     if denials:
         names = ", ".join(dict.fromkeys(c.entity for c in denials))
-        return make("correct", True, f"denies a wrong identity: not {names}", f"not {names}", cleaned)
+        return make("abstained", False, f"denies a wrong identity (not {names}) but names none of its own",
+                    f"not {names}", cleaned)
     cue = detect(text)
     if cue:
         return make("abstained", False, f"declines ({cue.kind}: {cue.phrase!r}); names no identity", None, cleaned)
@@ -68,3 +71,12 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) that says nothing about "
                     "itself", None, cleaned)
     return make("abstained", False, "generic: claims no name or maker", None, cleaned)
+
+
+def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
+    return {"kind": "identity"}
+
+
+CHECK = register(Check(
+    name="self_identity", scorer=score_identity, kinds=("identity",), default_expect=default_expect,
+    summary="who the model says it is, judged against the profile's identity"))

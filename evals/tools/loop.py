@@ -19,7 +19,7 @@ MAX_CALLS_PER_TURN = 4
 
 @dataclass
 class AgentResult:
-    response: Response  # the final model turn: its text is what gets scored (error set: not scored)
+    response: Response  # the final model turn: its text is what gets scored (error set or step limit: not)
     transcript: list[dict[str, Any]] = field(default_factory=list)  # every model turn and tool call
     stats: ToolStats = field(default_factory=ToolStats)
 
@@ -75,7 +75,7 @@ def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools
         conv.finish(r)
         return
     if last_step:
-        conv.transcript.append({"type": "step_limit", "step": step,
+        conv.transcript.append({"type": "step_limit", "step": step, "calls": len(calls),
                                 "note": f"{len(calls)} tool call(s) not run: the step limit was reached"})
         conv.finish(r)
         return
@@ -102,8 +102,9 @@ def run_agents(provider: Provider, requests: list[Request], tools: list[Tool], p
     """Run every request as a tool-using conversation; results are in request order.
 
     A step is one model turn. A turn without tool calls is the answer; a provider error ends that
-    conversation with the error response; at `max_steps` the last turn is the answer even if it
-    asks for tools. Tool problems are returned to the model as tool errors and counted."""
+    conversation with the error response; at `max_steps` a turn that still asks for tools ends the
+    conversation with a `step_limit` transcript entry (its calls are not run; the record is scored
+    `invalid`, see evals/tools/step_limit.py). Tool problems are returned to the model as tool errors and counted."""
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
     by_name = {t.name: t for t in tools}
