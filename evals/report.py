@@ -193,8 +193,8 @@ def tool_section(runs: list[Run]) -> str | None:
         parts.append(tt)
     df = pd.concat(parts, ignore_index=True)
     return ("## Tool-assisted accuracy (paired plain vs tools)\n\nThe same items asked plainly and with the "
-            "suite's tools; Δ = tools − plain with a paired bootstrap 95% interval, McNemar exact p; step limit = "
-            "tools-mode items whose last allowed turn still asked for a tool (scored invalid).\n\n"
+            "suite's tools; Δ = tools − plain with a paired bootstrap 95% interval, McNemar exact p; "
+            "step limit = tools-mode items whose last allowed turn still asked for a tool (scored invalid).\n\n"
             + md_table(df.values.tolist(), list(df.columns)))
 
 

@@ -1,12 +1,12 @@
 """Re-apply the current scorers to a run's stored answers, without a model, into a new run folder.
 
 Each scored record's final answer (`response.text`; in tools mode the last model turn, as at run time)
-is scored again against its item (a tools-mode record whose transcript ended at the step limit is
-`invalid` again, as at run time, see evals/tools/step_limit.py), reloaded from the suite file the manifest names, with the identity
+is scored again against its item, reloaded from the suite file the manifest names, with the identity
 and knowledge cutoff of the stored profile. Error records stay errors. An item that is no longer in its
 suite file (or a suite file that cannot be loaded) keeps its old score, and the summary says so. The new
 folder `<run_id>-rescored-<n>` gets a manifest with `rescored_from`, the current `scorer_version` and the
-counts of changed verdicts.
+counts of changed verdicts. A tools-mode record whose transcript ended at the step limit is `invalid`
+again, as at run time (evals/tools/step_limit.py), whether or not its item is still in the suite.
 """
 
 from __future__ import annotations

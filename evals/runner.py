@@ -109,8 +109,10 @@ class Runner:
     def record(self, task: Task, request: Request, response: Response, transcript: list[dict[str, Any]],
                stats: ToolStats | None, gen_s: float) -> Record:
         t0 = time.perf_counter()
-        sc = None if response.error else (step_limit_score(transcript)
-                                          or score(task.loaded.suite.check, task.item, response.text, self.ctx))
+        sc = None
+        if not response.error:  # a tools-mode turn still asking for a tool at the step limit is no answer
+            check = task.loaded.suite.check
+            sc = step_limit_score(transcript) or score(check, task.item, response.text, self.ctx)
         suite = task.loaded.suite
         return Record(
             key=task.key, run_id=self.manifest["run_id"], suite=suite.name, suite_version=suite.version,

@@ -112,13 +112,13 @@ def test_malformed_calls_go_back_as_counted_errors(tools):
     assert result.response.text == "I give up."
 
 
-def test_step_limit_makes_the_last_text_the_answer(tools):
+def test_step_limit_ends_the_conversation_with_its_calls_unrun(tools):
     provider = ReplayProvider({"q": ["calculator: 1 + 1", "calculator: 2 + 2", "calculator: 3 + 3"]})
     (result,) = run_agents(provider, [req("q")], tools, "text", max_steps=2)
     assert len(provider.batches) == 2
     assert result.response.text == "calculator: 2 + 2"
     assert result.stats == ToolStats(steps=2, tool_calls=1, tool_errors=0)
-    assert result.transcript[-1]["type"] == "step_limit"
+    assert result.transcript[-1]["type"] == "step_limit" and result.transcript[-1]["calls"] == 1
 
 
 def test_provider_error_ends_only_that_conversation(tools):

@@ -113,10 +113,17 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
         ("big", rf"({num})\s*(?:更大|较大|大一些|更新|较新)"),
         ("small", rf"({num})\s*(?:更小|较小|小一些|更旧|较旧)"),
+        ("big", rf"(?<!比)(?<!比\s)({num})\s*大(?![于])(?:吧|。|,|，|!|！|\s|$)"),
+        ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
+        ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
+        ("small", rf"{SMALL}\s*[:：=]\s*\**\s*({num})"),
+        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?\**({num})\**\s*(?:-|—|,|，|\(|吧|。|!|\.\s|\.$|$|since|because|as|因为)"),
     ]
     found = []
     for kind, pat in pats:
         for m in re.finditer(pat, text, re.I):
+            if re.search(r"(?:比|较)[^,，。.!?！？]{0,12}$", text[:m.start(1)]):
+                continue  # "3.11 比 Python 3.9 更新": 3.9 is what it is compared with
             opt = option_for(m.group(1), options, versions)
             if opt:
                 found.append((kind == "answer", m.end(), kind, opt, m.group(0)))
@@ -126,17 +133,26 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
     return kind, opt, quote
 
 
+_NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+                           r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"
 
 
+_HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i believe|i guess|i'm (?:fairly |pretty |quite )?sure|"
+               r"i am (?:fairly |pretty )?sure|probably|likely|definitely|honestly|well|hmm|ok|okay|so|"
+               r"我觉得|我认为|应该是|应该|好像|大概|可能)[,，:\s]*)?")
+
+
 def _yes_no(text: str) -> tuple[str, str] | None:
     head = text.strip().lstrip("*\"'“「 ").lower()
-    m = re.match(rf"(?:the answer is[:\s]*|答案(?:是|为)?[:：\s]*)?[\"'“*]*({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", head)
+    m = re.match(rf"{_HEDGE_HEAD}(?:the answer is[:\s]*|答案(?:是|为)?[:：\s]*)?[\"'“*]*({_YES}|{_NO})"
+                 rf"(?:\b|[\"'”*,，。.!！~～\s]|的|呀|啊|哦|呢|吧|$)", head)
     if m:
         word = m.group(1)
         return ("no" if re.fullmatch(_NO, word) else "yes"), m.group(0)
     hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答|so|thus|therefore|所以|因此)[:：,，\s\"'“*]*"
+                            rf"{_HEDGE_HEAD}[\"'“*]*"
                             rf"({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", text, re.I))
     if hits:
         m = hits[-1]
@@ -157,6 +173,8 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
     options = [a, b]
     yes_no = choices is not None and set(choices) == {"yes", "no"}
     if frame in ("gt", "lt", "eq") or (frame is None and yes_no):
+        if _NONCOMMITTAL.search(text):
+            return Choice("both", "names both answers without committing", _NONCOMMITTAL.search(text).group(0))
         yn = _yes_no(text)
         if yn:
             return Choice(yn[0], "leading yes/no", yn[1])
@@ -166,17 +184,27 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             a_vs_b = op if left == a else {"<": ">", ">": "<", "=": "="}[op]
             yes = a_vs_b == {"gt": ">", "lt": "<", "eq": "="}[frame]
             return Choice("yes" if yes else "no", "comparison statement", quote)
-        if frame == "eq" and _says_equal(text):
+        if frame == "eq" and re.search(r"(?:不|并不|并不是|不是)(?:等于|相等|一样)|\bnot (?:equal|the same)\b", text, re.I):
+            return Choice("no", "says not equal", text[:60])
+        if frame == "eq" and (_says_equal(text) or re.match(rf"{_HEDGE_HEAD}(?:等于|相等)", text.strip())):
             return Choice("yes", "says equal", text[:60])
+        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大|小|更大|更小)(?:的|了|一些|一点)?", text.strip())
+        if zh and frame in ("gt", "lt"):
+            big = "大" in zh.group(1)
+            return Choice("yes" if big == (frame == "gt") else "no", "says bigger/smaller", zh.group(0))
+        if frame in ("gt", "lt") and re.search(r"(?:并)?不(?:比|大于|小于|会比)", text):
+            return Choice("no", "says not", text[:60])
         return None
+    if _NONCOMMITTAL.search(text):
+        return Choice("both", "names both options without committing", _NONCOMMITTAL.search(text).group(0))
     des = _designation(text, options, versions)
     if frame is None:
-        if des and des[0] == "answer":
+        if des and des[0] in ("answer", "lead"):
             return Choice(des[1], "designation (answer)", des[2])
         return _bare(text, options, versions)
     if des:
         kind, opt, quote = des
-        if kind == "answer" or (kind == "big") == (frame == "larger"):
+        if kind in ("answer", "lead") or (kind == "big") == (frame == "larger"):
             return Choice(opt, f"designation ({kind})", quote)
         other = b if opt == a else a
         return Choice(other, f"designation ({kind}) of the other option", quote)

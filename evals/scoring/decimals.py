@@ -24,7 +24,7 @@ EQUAL = "equal"
 
 def frame_of(prompt: str) -> str | None:
     p = normalise(prompt).lower()
-    if re.search(r"^\s*(?:is|are|does)\b.*\b(?:equal|the same)\b|(?:等于|相等|一样大?|相同)吗", p):
+    if re.search(r"^\s*(?:is|are|does)\b.*\b(?:equal|the same)\b|(?:等于|相等|一样大?|相同).{0,16}吗|吗.{0,4}$(?<=相等吗)", p):
         return "eq"
     if re.search(r"^\s*(?:is|does)\b|吗[？?]?|\?\s*answer yes or no|是或否|对吗|是不是", p):
         if re.search(r"greater|larger|bigger|higher|newer|later|大于|比.*大|更新|晚", p):
@@ -90,6 +90,9 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.invalid:
         return invalid(cleaned)
     choice = extract(cleaned.text, frame, a, b, versions, item.expect.options) if a and b else None
+    if choice is not None and cleaned.degenerate and "without grammar" in cleaned.degenerate:
+        return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}); an option in it is "
+                    "not a committed answer", None, cleaned)
     if choice is None:
         cue = detect(cleaned.text)
         if cue:

@@ -47,10 +47,22 @@ def repeated_share(text: str, n: int = 4) -> float:
     return sum(covered) / len(us)
 
 
+# tokens strewn with spaces ("1.2 1.19 大 big the number 的 是 1 1 1"), articles before function words
+# ("the of", "the the"), a word three times in a row ("rocks rocks rocks")
+_STREWN = re.compile(r"(?:(?:^|\s)[\u4e00-\u9fff]{1,2}(?=\s)){4,}|(?:(?:^|\s)(?:[.,]|\d)(?=\s)){4,}")
+_BROKEN_EN = re.compile(r"\b(?:the|a|an) (?:the|a|an|of|and|is|to|in)\b|\b(\w{2,})\s+\1\s+\1\b", re.I)
+
+
 def salad(text: str) -> str | None:
     """The first back-to-back repeated fragment in the text, if any."""
     m = _SALAD.search(text)
     return m.group(0) if m else None
+
+
+def strewn(text: str) -> str | None:
+    """Words strewn without grammar: space-separated Chinese characters, broken English."""
+    m = _STREWN.search(text) or _BROKEN_EN.search(text)
+    return m.group(0).strip() if m else None
 
 
 def degenerate(text: str, looped: bool = False) -> str | None:
@@ -61,4 +73,7 @@ def degenerate(text: str, looped: bool = False) -> str | None:
     if share >= REPEATED_SHARE:
         return f"{share:.0%} of the text is repeated phrases"
     marker = salad(text)
-    return f"word salad {marker!r}" if marker else None
+    if marker:
+        return f"word salad {marker!r}"
+    marker = strewn(text)
+    return f"words without grammar {marker!r}" if marker else None
