@@ -14,7 +14,7 @@ from typing import Any
 from evals.schema import Item, NumberExpect
 from evals.scoring.common import invalid, make
 from evals.scoring.invalid import clean
-from evals.scoring.numbers import committed_number
+from evals.scoring.numbers import committed_number, several_numbers
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
 from evals.scoring.registry import Check, NoDefault, register
@@ -37,6 +37,10 @@ def _absent(text: str, target: str | None) -> str | None:
         if m:
             return m.group(0)
     return None
+
+
+_VAGUE = re.compile(r"\b(?:appears?|occurs?|shows? up|has|contains?)\s+(?:several|many|a few|multiple|some|a couple of|"
+                    r"a lot of|lots of)\b|\b(?:several|many|a few|multiple) times\b|(?:出现|有)了?(?:好几|很多|多)次|好几个", re.I)
 
 
 def target_of(item: Item) -> str | None:
@@ -91,6 +95,10 @@ def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
     text, target = cleaned.text, target_of(item)
     parsed = parse_prompt(item.text)
     counted = item.meta.get("text") if isinstance(item.meta.get("text"), str) else (parsed[0] if parsed else None)
+    several = several_numbers(text)
+    if several:
+        return make("incorrect", False, f"offers several counts ({several!r}) without committing; gold {gold}",
+                    None, cleaned)
     found = committed_number(text, target, counted)
     if found is None:
         absent = _absent(text, target)
@@ -101,6 +109,10 @@ def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
         cue = detect(text)
         if cue:
             return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
+        vague = _VAGUE.search(re.sub(r"[^.!?。！？]*[?？]", " ", text))  # not in a question put back
+        if vague and not cleaned.degenerate:
+            return make("incorrect", False, f"a vague count ({vague.group(0)!r}) instead of a number; gold {gold}",
+                        None, cleaned)
         return make("invalid", False, "invalid: commits to no count (numbers seen are lengths, positions or none)",
                     None, cleaned)
     ok = found.value == gold

@@ -18,7 +18,8 @@ WORDS = {
 _TIMES_WORDS = {"once": 1, "twice": 2, "thrice": 3}
 ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9}
-_ZH_NUM = "[零〇一二两俩三四五六七八九十百]+"
+# "一" alone is often not a number ("一下", "一共", "一开始"): it counts only before a counter or the end
+_ZH_NUM = r"(?:[零〇二两俩三四五六七八九十百][零〇一二两三四五六七八九十百]*|一(?=\s*(?:个|次|处|回)|$|[。.,，]))"
 _DIGITS = r"-?\d+(?:\.\d+)?"
 _WORD = r"\b(?:" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\b"
 NUM = rf"(?:{_DIGITS}|{_WORD}|{_ZH_NUM})"
@@ -70,8 +71,10 @@ _NOT_COUNT = [
     _fmt(r"(?:position|index|place|spot)s?\s*(?:#|no\.?)?\s*{N}"),
     _fmt(r"\b{N}(?:st|nd|rd|th)\b"),
     _fmt(r"第\s*{N}"),
+    _fmt(r"第[\d、,，和及与\s]*?[、,，和及与]\s*{N}"),  # "第2、4、8位": every position, not only the first
+    _fmt(r"\bpositions?\s+(?:[\d,\s]|and)*?{N}"),
     _fmt(r"{N}\s*个(?:字符|字母|汉字|字)(?:长|组成)"),
-    _fmt(r"(?:共|总共|一共)有?\s*{N}\s*个(?:字符|字母)(?![“\"'‘]?[a-zA-Z\u4e00-\u9fff][”\"'’]?(?:字|出现))"),
+    _fmt(r"(?:共|总共|一共)有?\s*{N}\s*个(?:字符|字母)(?!\s*[“\"'‘]?[a-zA-Z\u4e00-\u9fff](?![a-zA-Z]))"),
 ]
 
 
@@ -86,12 +89,19 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("answer is", _fmt(r"(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}")),
         ("number of x is", _fmt(rf"(?:number|count) of\s+(?:the\s+)?(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b[^.\n]{{0,40}}?\b(?:is|=)\s+{{N}}")),
         ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
+        ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
+                      r"\bin total|\btotal of|\baltogether|\bit(?:'s| is)|所以(?:是|有)?|一共(?:是|有)?|总共(?:是|有)?|"
+                      r"合计|共计|应该是|大概是|是)[:：\s]*(?:just |only |exactly )?{N}(?!\d|\.\d)")),
         ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
         ("once/twice", re.compile(r"\b(once|twice|thrice)\b", re.I)),
         ("N x's", _fmt(rf"{{N}}\s*(?:lower-?case |upper-?case |capital )?(?:letters? )?['\"‘“]?{t}['\"’”]?(?:'?s)?\b")),
         ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are)\s+(?:exactly |only |just )?{N}\b")),
         ("有N个", _fmt(r"(?:有|共|出现了?|包含)\s*\**\s*{N}\s*(?:个|次)")),
-        ("N个x", _fmt(rf"{{N}}\s*(?:个|次)\s*['\"‘“]?{t}")),
+        ("N个x", _fmt(rf"{{N}}\s*(?:个|次)\s*(?:字母|字符|字)?\s*['\"‘“]?{t}")),
+        ("N个", _fmt(r"{N}\s*(?:个|次|处)(?!字符|字母(?:长|组成)|汉字|字(?:长|组成))")),
+        ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
+        ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"
+                         r"可能是?)[,，\s]*)?{N}(?=\s*(?:-|,|\.|!|。|，|$|\(|个|次))")),
     ]
 
 
@@ -115,6 +125,32 @@ def _other_letter_spans(text: str, target: str | None) -> list[tuple[int, int]]:
     return spans
 
 
+_SEVERAL = re.compile(rf"({NUM})\s*(?:个|次)?\s*(?:或者?|还是|\bor\b|~|到)\s*({NUM})\s*(?:个|次|times|\b)", re.I)
+
+
+def several_numbers(text: str) -> str | None:
+    """"1个或2个", "2 or 3 times": two different counts offered, none committed."""
+    for m in _SEVERAL.finditer(text):
+        a, b = to_decimal(m.group(1)), to_decimal(m.group(2))
+        if a is not None and b is not None and a != b and a < 100 and b < 100:
+            return m.group(0)
+    return None
+
+
+_OTHER_UNIT = re.compile(r"\s*(?:个|次)?\s*(?:字母|字符)?\s*[“\"'‘「]?([a-zA-Z\u4e00-\u9fff])(?![a-zA-Z])[”\"'’」]?")
+
+
+def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
+    """"另外还有一个“草”字", "作为一个人工智能": a count of something else, or 一 as an article."""
+    after = text[m.end(1):]
+    unit = _OTHER_UNIT.match(after)
+    if target and unit and re.match(r"\s*(?:个|次)?\s*(?:字母|字符)?\s*[“\"'‘「]", after):
+        return unit.group(1).lower() != target.lower()
+    if m.group(1) == "一":
+        return not (unit and target and unit.group(1).lower() == target.lower())
+    return False
+
+
 def committed_number(text: str, target: str | None = None, counted: str | None = None) -> Found | None:
     """The number the answer commits to, or None. `counted` (the text being counted) is ignored in the answer."""
     if counted and len(counted) > 1:
@@ -123,14 +159,16 @@ def committed_number(text: str, target: str | None = None, counted: str | None =
     for a, b in _other_letter_spans(text, target):
         excluded |= set(range(a, b))
     list_starts = {m.start() + len(m.group(0)) - len(m.group(0).lstrip()) for m in _LIST_NUM.finditer(text)}
+    found: list[Found] = []
     for rule, pat in commitments(target):
-        hits = [m for m in pat.finditer(text) if m.start(1) not in excluded]
-        hits = [m for m in hits if to_decimal(m.group(1)) is not None]
-        if hits:
-            m = hits[-1] if rule in ("answer is", "答案是") else hits[0]
+        for m in pat.finditer(text):
+            if m.start(1) in excluded or to_decimal(m.group(1)) is None or _counts_other(text, m, target):
+                continue
             value = _TIMES_WORDS.get(m.group(1).lower())
-            return Found(Decimal(value) if value is not None else to_decimal(m.group(1)), m.group(1), rule,
-                         m.start(1))  # type: ignore[arg-type]
+            found.append(Found(Decimal(value) if value is not None else to_decimal(m.group(1)), m.group(1), rule,
+                               m.start(1)))  # type: ignore[arg-type]
+    if found:
+        return max(found, key=lambda f: f.start)  # the final commitment: a self-correction counts
     bold = [m for m in _BOLD.finditer(text) if to_decimal(m.group(1)) is not None]
     if bold:
         return Found(to_decimal(bold[-1].group(1)), bold[-1].group(1), "bold", bold[-1].start(1))  # type: ignore[arg-type]

@@ -55,6 +55,8 @@ _EN_STRONG = {
         r"\bI(?:'d| would) (?:prefer|rather) not (?:to )?(?:give|answer|say|guess|speculate|commit)",
         r"\b(?:don't|do not) want to (?:steer you wrong|guess|mislead|give (?:you )?(?:a |an )?(?:wrong|incorrect|"
         r"misleading))", r"\bnot (?:confident|sure) enough\b", r"\bwon't (?:guess|speculate)\b",
+        r"\b(?:can be|are|is|may be) (?:\w+ )?unreliable\b", r"\bnot (?:\w+ )?reliable\b",
+        r"\brather than (?:risk )?(?:giving|give|guess|guessing|invent|inventing|make|making)\b",
         r"\bI(?:'m| am) (?:unable|not able) to (?:share|give|list|offer|name|confirm|identify|count|compare)",
         r"\bI (?:can't|cannot|can not) (?:place|recall|name|list|identify|give|offer|share)\b",
         r"\b(?:no|not any) (?:verifiable|reliable|credible|trustworthy) (?:record|information|source|data)",
@@ -101,7 +103,8 @@ _ZH_STRONG = {
         r"回答不了", r"答不上", r"说不(?:准|好|清)", r"不好说", r"没法(?:回答|知道|确定|预测|判断|告诉)", r"无从(?:得知|知晓|判断|考证|查证)",
         r"(?:无法|不能|没法)(?:得知|知晓|预知|预见)", r"不知道", r"无法保证", r"没有把握", r"不(?:太)?敢(?:确定|保证|肯定)",
         r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)", r"不(?:太)?确定",
-        r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)", r"(?:无|失|待|不可)考", r"不详",
+        r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)",
+        r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"(?:数|算|比)不(?:准|清|出来)", r"为(?:了)?避免(?:给出)?(?:错误|误导)", r"(?:无|失|待|不可)考", r"不详",
         r"(?:无法|不能|没法|没办法)(?:为您|为你|给您|给你|向您)?(?:列出|介绍|讲述|提供|给出|说明|列举|确认|核实|回答|讲|说)", r"不了解", r"未(?:曾)?(?:听说|见过)", r"没(?:有)?听说过",
         r"(?:查不到|搜不到|找不到)", r"(?:没有|缺乏|缺少)(?:可靠|可查|足够|相关|确切|公开)?的?(?:信息|资料|记录|数据|来源|文献)",
         r"(?:信息|资料|记录)(?:不足|有限|缺乏|匮乏)", r"(?:未来|将来)的?(?:事情|事件|结果)", r"(?:还|尚)(?:未|没有?)(?:举行|发生|揭晓|公布|到来|开始|颁发|进行|决出|产生)",
