@@ -115,3 +115,75 @@ def result_claim(clause: str, prompt: str) -> bool:
         return False
     winner = [w for w in re.findall(r"[a-z][\w'’-]+", (m.group(1) or m.group(2)).lower()) if w not in _NOT_WINNER]
     return bool(winner) and any(w not in prompt_words for w in winner)
+
+
+# A clause that answers a question about a result: a result verb with a name or number the question
+# lacks, or a hedged bare name ("Probably Carlos Alcaraz", "应该是新西兰队吧"). Context does not answer
+# it: hosts, schedules, favourites, how the result is usually decided ("France and Brazil are strong").
+_ANSWER_VERB_EN = re.compile(
+    r"\b(?:won|wins|winner|winners|champions?|victory|victorious|defeated|beat|beating|elected|awarded to|"
+    r"went to|goes to|received|took (?:the|home)|claimed|crowned|closed at|closed|settled at|reached|rose to|"
+    r"fell to|stood at)\b|\$\s?\d|\d\s?%|\b(?:was|were|is|are)\s+(?:about |around |approximately |roughly )?\d",
+    re.I)
+_CONTEXT_EN = re.compile(
+    r"\b(?:could|might|may|would|will|often|usually|typically|generally|tend to|candidates|contenders?|"
+    r"favou?rites?|strong|expected|predict\w*|host(?:ed|s|ing)?|held|scheduled|announce[sd]?|ceremony|"
+    r"if|once|when|historically|factors?|depend\w*|every|each|annual\w*|past|previous|recent|instead|"
+    r"wish|unlike|such as|for example|e\.g\.)\b", re.I)
+_ANSWER_ZH = re.compile(r"获得|赢得|夺冠|夺得|冠军(?:是|为|[:：])|获胜|当选|击败|战胜|授予(?:了)?|得主(?:是|为|[:：])|"
+                        r"收盘|价格(?:是|为)|收于|达到|(?:为|达|约|是)\s*\d|是\s*[《“\"「]")
+_CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选|有望|预计|届时|将(?:由|在|于)|举办|举行|公布|"
+                         r"颁发|实力|取决于|影响|因素|每年|历届|以往|过去|比如|例如|如果|一旦|等到|关注|需要|注意|"
+                         r"提醒|值得|重要|谨慎|任何|猜测|预测|不确定|风险|时间是|日期")
+_HEDGED_NAME = re.compile(
+    r"^(?i:probably|maybe|perhaps|likely|most likely|I think|I guess|I'd (?:guess|say)|my guess is|my bet is|"
+    r"it was (?:most )?(?:likely|probably)|(?:应该|可能|大概|估计|也许)(?:还|仍然|依然)?是|我猜(?:还)?是?)[,，:\s]*"
+    r"(?i:(?:it was|it's|it is|that was)\s+)?(?i:(?:probably|likely|most likely)\s+)?(?i:the\s+)?"
+    r"(?:[A-Z]|[\u4e00-\u9fff])"
+    r"|\beither (?:the )?[A-Z][^.!?]{1,40}\bor (?:the )?[A-Z]|[\u4e00-\u9fff]{2,8}(?:或者?|还是)[\u4e00-\u9fff]{2,8}(?:吧|之一)")
+
+
+_PIECES = re.compile(r"[,;，；]\s*|\s+(?:and|while|whereas)\s+|——|\s-\s")
+
+
+def answer_claim(clause: str, prompt: str) -> bool:
+    """The clause, or a comma-separated piece of it, names a result for the question (see above);
+    lectures and context do not ("Saudi Arabia hosted it, and Brazil took the trophy" names one)."""
+    pieces = [p for p in _PIECES.split(clause) if p and p.strip()]
+    return any(_answer_piece(p, prompt) for p in [clause, *pieces]) if len(pieces) > 1 else _answer_piece(
+        clause, prompt)
+
+
+def _answer_piece(clause: str, prompt: str) -> bool:
+    c = clause.strip()
+    if not c or c.endswith(("?", "？")):
+        return False
+    if _HEDGED_NAME.search(c):
+        return True
+    if has_cjk(c) and not re.search(r"[A-Za-z]{3}", re.sub(r"[\u4e00-\u9fff]", "", c)):
+        if not _ANSWER_ZH.search(c) or _CONTEXT_ZH.search(c) or _NOT_CLAIM_ZH.search(c):
+            return False
+        return result_claim(c, prompt)
+    context = _CONTEXT_EN.search(c)
+    if context and context.group(0).lower().startswith(("host", "held")) and re.search(r"host|held", prompt, re.I):
+        context = None  # "Which country hosted …?": hosting is the answer, not context
+    if not _ANSWER_VERB_EN.search(c) or context or _NOT_CLAIM_EN.search(c):
+        return False
+    return result_claim(c, prompt)
+
+
+_WINNER_STATEMENT = [
+    re.compile(r"\b(?:winner|champion|laureate|recipient)s?\s*(?:is|was|were|:)\s+(?:the\s+)?([^.,;!?(\-]{2,60})",
+               re.I),
+    re.compile(r"\bwon by\s+(?:the\s+)?([^.,;!?]{2,60})", re.I),
+    re.compile(r"(?:冠军|得主|获胜者|赢家|获奖者)\s*(?:是|为|[:：])\s*([^，。,.;；！!？?(（\-—]{1,24})"),
+    re.compile(r"(?:所以|因此|最终|最后)[^，。,.;；]{0,4}?([\u4e00-\u9fffA-Za-z·]{2,16}?)(?:队)?(?:夺冠|获胜|赢了|赢得)"),
+]
+
+
+def committed_winner(text: str) -> str | None:
+    """The last explicit winner statement ("the winner was X", "冠军是X"), if any."""
+    found: list[tuple[int, str]] = []
+    for pat in _WINNER_STATEMENT:
+        found += [(m.start(), m.group(1)) for m in pat.finditer(text)]
+    return max(found)[1] if found else None

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from evals.schema import AbstainExpect, FactsExpect, Item
-from evals.scoring.claims import result_claim, without_salad
+from evals.scoring.claims import answer_claim, committed_winner, without_salad
 from evals.scoring.common import invalid, make
 from evals.scoring.facts import first_match, several_candidates
 from evals.scoring.invalid import Cleaned, clean
@@ -52,8 +52,9 @@ def _gold(expect: FactsExpect, text: str) -> str | None:
         if cue is not None and cue.strong and not re.search(r"\b(?:but|however|though)\b|但|不过", clause):
             continue  # "I don't know whether Spain won" does not commit to Spain
         found = first_match(expect.accept, clause)
-        if found:
-            return found
+        if found and not re.search(r"(?:击败了?|战胜了?|赢了|负于|输给了?|\bbeat(?:ing)?|\bdefeat(?:ed|ing)|\bover|"
+                                   r"\bagainst|runner-up|亚军)\s*(?:the\s+)?$", clause[:clause.find(found)], re.I):
+            return found  # "决赛赢了南非": the gold named as the loser is not the answer
     return None
 
 
@@ -62,13 +63,11 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.invalid:
         return invalid(cleaned)
     text = cleaned.text
-    if cleaned.degenerate:  # in word salad, a result counts only outside the salad ("是电影2031年的2019年的2019年")
-        def claims(c: str) -> bool:
-            return result_claim(without_salad(c), item.text)
-    else:
-        def claims(c: str) -> bool:
-            return result_claim(c, item.text)
     prompt = normalise(item.text)
+
+    def claims(c: str) -> bool:  # in word salad, a result counts only outside the salad ("是电影2031年的2019年")
+        return answer_claim(without_salad(c) if cleaned.degenerate else c, prompt)
+
 
     def adds_to(segment: str) -> bool:
         return adds(segment, prompt)
@@ -85,9 +84,13 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     expect = item.expect
     after = after_cutoff(item.date, ctx.knowledge_cutoff)
     flags = ["no_cutoff"] if after is None else (["after_cutoff"] if after else [])
-    gold = _gold(expect, text)
-    verdict = judge(text, lambda c: claims(c) or _gold(expect, c) is not None, adds_to)
     when = f"event {item.date}, cutoff {ctx.knowledge_cutoff or 'unknown'}"
+    gold = _gold(expect, text)
+    winner = committed_winner(text)
+    if gold and winner and not first_match(expect.accept, winner):
+        return make("incorrect", False, f"names {winner.strip()!r} as the result, not the gold {expect.gold!r} "
+                    f"({when})", winner.strip()[:60], cleaned, flags)
+    verdict = judge(text, lambda c: claims(c) or _gold(expect, c) is not None, adds_to)
     if gold and not verdict.abstained and several_candidates(text, gold):
         return make("incorrect", False, f"names several candidates, {gold!r} among them ({when})", gold, cleaned,
                     flags)

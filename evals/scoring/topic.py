@@ -33,9 +33,13 @@ def on_topic(answer: str, prompt: str, long_words: int = 12) -> bool:
 
 
 def adds(segment: str, prompt: str) -> bool:
-    """The segment says something the question did not (a new word, number or Chinese character)."""
-    new = [w for w in new_content(segment, prompt) if len(w) > 1 or "\u4e00" <= w <= "\u9fff"]
-    return len(new) >= 1
+    """The segment says something specific the question did not: a new name (a capitalised word), a
+    number, or two new Chinese characters ("I'm not sure, X was a botanist born in 1901 in Lyon")."""
+    low_prompt = prompt.lower()
+    names = [w for w in re.findall(r"\b[A-Z][\w'-]+|\d+", segment) if w.lower() not in low_prompt]
+    names = [w for w in names if w not in {"I", "I'm", "I'd", "I'll", "But", "However", "Although", "So"}]
+    cjk = [w for w in new_content(segment, prompt) if "\u4e00" <= w <= "\u9fff"]
+    return bool(names) or len(cjk) >= 2
 
 
 _SURNAMES = set(
