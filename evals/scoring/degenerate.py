@@ -59,10 +59,16 @@ def salad(text: str) -> str | None:
     return m.group(0) if m else None
 
 
+_LONE_CJK = re.compile(r"(?:^|\s)[\u4e00-\u9fff]{1,2}(?=\s|$)")
+
+
 def strewn(text: str) -> str | None:
     """Words strewn without grammar: space-separated Chinese characters, broken English."""
     m = _STREWN.search(text) or _BROKEN_EN.search(text)
-    return m.group(0).strip() if m else None
+    if m:
+        return m.group(0).strip()
+    lone = _LONE_CJK.findall(text)
+    return " ".join(x.strip() for x in lone[:4]) if len(lone) >= 5 else None
 
 
 def degenerate(text: str, looped: bool = False) -> str | None:

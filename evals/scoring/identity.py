@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evals.scoring.degenerate import salad
+
 # canonical name -> (kind, regex). kind: "model" or "maker"
 LEXICON: dict[str, tuple[str, str]] = {
     "ChatGPT": ("model", r"Chat\s?GPT"), "GPT": ("model", r"GPT-?\s?[345](?:\.5)?(?:o|-?turbo)?|\bGPT\b"),
@@ -33,21 +35,28 @@ LEXICON: dict[str, tuple[str, str]] = {
     "Alexa": ("model", r"\bAlexa\b"), "Amazon": ("maker", r"\bAmazon\b|亚马逊"), "Watson": ("model", r"\bWatson\b"),
     "IBM": ("maker", r"\bIBM\b"), "Cohere": ("maker", r"\bCohere\b"), "Command R": ("model", r"Command[- ]R"),
 }
-_ENTITY = re.compile("|".join(f"(?P<e{i}>{p})" for i, (_, p) in enumerate(LEXICON.values())), re.I)
+# an ASCII word boundary: "我就是Claude" has one before "Claude", though 是 and C are both \w
+_ASCII_B = r"(?:(?<![A-Za-z0-9])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"
+_ENTITY = re.compile("|".join(f"(?P<e{i}>{p.replace(chr(92) + 'b', _ASCII_B)})"
+                              for i, (_, p) in enumerate(LEXICON.values())), re.I)
 _NAMES = list(LEXICON)
 
 _NEG_EN = re.compile(r"\b(?:not|never|no)\b|n't\b|\bneither\b|\bunlike\b|\brather than\b|\binstead of\b", re.I)
 _NEG_ZH = re.compile(r"不是|并非|并不是|不属于|而非|不像|不同于|与.{0,8}不同|没有")
 _SELF_EN = re.compile(
-    r"\b(?:I am|I'm|I’m|Im|my name is|call me|as an?|I was|I've been|I have been|I'm called|I am called|this is|"
+    r"\b(?:I am|I'm|I’m|Im|my name is|call me|as an?|I(?:'m| am) (?:probably|likely|maybe|actually|really)|"
+    r"you(?:'re| are) (?:probably |likely |actually )?(?:talking|chatting|speaking) (?:to|with)|my weights come from|I was|I've been|I have been|I'm called|I am called|this is|"
     r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|me\b|my (?:creators?|developers?|makers?|"
     r"model|company|training)|I(?:'m| am) (?:based on|built on|powered by|part of|a version of|trained by|"
     r"developed by|created by|made by|built by)|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))", re.I)
 _MENTION = re.compile(r"\b(?:compared? (?:me )?(?:to|with)|compare me to|compares? (?:me )?to|like|similar to|such as|"
                       r"unlike|confused? (?:me )?with|mistaken? (?:me )?for|mix(?:es|ed)? (?:me )?up with|than|"
-                      r"other (?:assistants?|models?|AIs?|chatbots?)(?: like| such as)?|versus|vs\.?|or)\s*(?:the\s+)?$"
+                      r"other (?:assistants?|models?|AIs?|chatbots?)(?: like| such as)?|versus|vs\.?|or|guess|think of|"
+                      r"assume|suspect|mistake me for|think I'm|think I am)\s*(?:the\s+)?$"
                       r"|(?:像|类似|比如|例如|和|与|跟|同|或)\s*$", re.I)
-_SELF_ZH = re.compile(r"我(?:是|叫|名叫|的名字|由|来自|属于|基于|的开发者|的开发团队|的创造者|被)|本模型|本助手")
+_SELF_ZH = re.compile(r"我(?:(?:可能|应该|大概|也许|就|其实|确实|仍然|还)*(?:是|叫|名叫|的名字|的名称|由|来自|属于|基于)|的开发者|"
+                      r"的开发团队|的创造者|被|背后的模型|的模型|:)|本模型|本助手|(?:训练|开发|创造|打造|研发)(?:了)?我的(?:是|为)|"
+                      r"^\W*(?:应该|可能|大概|也许|估计|我猜)(?:还)?是\s*$")
 _MAKER_FRAME = re.compile(r"(?:created|developed|trained|made|built|designed|programmed|released|owned|produced|"
                           r"founded|brought to you)\s+by|由|开发|训练|研发|打造|推出|构建", re.I)
 
@@ -71,13 +80,16 @@ def _entities(text: str) -> list[tuple[str, int, int]]:
 _UNKNOWN_NAME = [
     re.compile(r"\b(?:[Mm]y|[Yy]our) (?:model )?name is\s+[\"'“]?(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
     re.compile(r"\b(?:I am|I'm|I’m)\s+(?:called\s+)?(?:Dr\.?\s+)?([A-Z][a-z][\w-]+(?:\s+[A-Z][\w-]+)?)(?=[\s,.!])"),
-    re.compile(r"我(?:叫|名叫|的名字是)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!]|$)"),
+    re.compile(r"我(?:叫|名叫|的名字是)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!~～\s]|[^\w]|$)"),
+    re.compile(r"^\W*(?:name|model(?: name)?|名称|名字|模型)\s*[:：]\s*[\"“]?([A-Z][\w.-]+(?:\s+[A-Z0-9][\w.-]*)?)", re.I | re.M),
     re.compile(r"(?:名称|名字)(?:是|为|叫)\s*[\"“「]\s*([A-Za-z\u4e00-\u9fff][\w-]{0,20})"),
 ]
 # how an answer gives a maker's name: "known only as", "called", "who call themselves", "goes by"
 _NAMED = (r"(?:called|named|known (?:only |simply |just )?as|referred to as|goes by|go by|"
           r"call(?:s|ed)? (?:itself|themselves))")
 _UNKNOWN_MAKER = [
+    re.compile(r"^\W*(?:developer|creator|maker|company|organi[sz]ation|开发者|开发方|公司)\s*[:：]\s*[\"“]?"
+               r"((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)", re.M),
     re.compile(r"\b(?:created|developed|trained|made|built|designed)\s+(?:me\s+)?by\s+(?:a company called\s+|the\s+)?"
                r"((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)"),
     re.compile(r"\b(?:built|created|developed|trained|made) (?:me|you) is (?:called |named )?[\"'“]?([A-Z][\w-]+)"),
@@ -94,34 +106,67 @@ _NOT_NAMES = {"AI", "An", "A", "The", "Here", "Sorry", "Happy", "Glad", "Just", 
               "Only", "Simply", "Essentially", "Basically", "Qualified", "Passionate", "Dedicated", "Powered"}
 
 
+# "- Model: SmolLM2", "Developer: Hugging Face", "| 开发者 | Hugging Face |", "名称：SmolLM2": a field about itself
+_FIELD = re.compile(r"^\W*(?:(?:my |your )?(?:model(?: name)?|name|developer|developed by|creator|created by|maker|made by|"
+                    r"company|organi[sz]ation|trained by|built by|provider|模型(?:名称)?|名称|名字|开发者|开发方|开发团队|"
+                    r"创造者|公司|机构|训练方)\s*(?:[:：|]|\s-\s)\s*(?:\|\s*)?)", re.I)
+_HEDGE = (r"(?:probably|likely|maybe|perhaps|I think|I believe|I guess|应该|可能|大概|也许|估计|我猜|我想)")
+_BARE = re.compile(rf"^\W*(?:(?:yes|no|是的|不是|对)\W+)?(?:{_HEDGE}\s*(?:是|it's|it is)?\s*)?(?:the\s+)?$", re.I)
+_PIECE = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？;；])\s*|\n+\s*(?:[-*]\s+)?|,?\s+but\s+|"
+                    r"但是?|(?<=[,，])\s*(?=(?:也)?(?:可能|或者|或是))")
+_NEG_BETWEEN = re.compile(r"\b(?:not|never|no longer)\b|n't\b|不是|并非|并不是|而非|不属于|\brather than\b|\binstead of\b",
+                          re.I)
+
+
+_SELF_MAKER = re.compile(r"(?:\bI(?:'m| am| was| have been)|\bme\b|\bwe were)\s+(?:\w+\s+){0,2}?(?:created|developed|"
+                         r"trained|made|built|designed|programmed|released|fine-tuned|tuned)\s+(?:\w+\s+)?by\s+"
+                         r"(?:the\s+)?(?:team\s+at\s+|folks\s+at\s+|people\s+at\s+)?$", re.I)
+
+
+def _self_frame(before: str) -> re.Match[str] | None:
+    """The last statement about itself in the text before an entity ("I'm", "我是", "made by")."""
+    hits = list(_SELF_EN.finditer(before)) + list(_SELF_ZH.finditer(before))
+    return max(hits, key=lambda m: m.start()) if hits else None
+
+
 def claims(text: str) -> list[Claim]:
-    """Self-claims and denials of lexicon entities, plus unknown self-names and makers."""
+    """Self-claims and denials of lexicon entities, plus unknown self-names and makers.
+
+    An entity is claimed when a statement about the speaker precedes it ("I am X", "我是X", "made by
+    Y", "Developer: Y"), is the whole answer ("Hugging Face.", "应该是OpenAI吧"), or is followed by a
+    maker verb in a sentence about the speaker ("我是由X开发的"); it is denied when a negation stands
+    between that statement and the entity ("I'm SmolLM2, not Llama", "我不是ChatGPT"). A mention in
+    a comparison ("unlike ChatGPT", "和DeepSeek没有关系") is neither."""
     out: list[Claim] = []
-    for sentence in re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？\n;；])\s*|,?\s+but\s+|但是?", text):
-        if not sentence.strip():
+    for sentence in _PIECE.split(text):
+        if not sentence or not sentence.strip():
             continue
-        for name, start, _end in _entities(sentence):
+        entities = _entities(sentence)
+        for name, start, end in entities:
             before = sentence[:start]
             kind = LEXICON[name][0]
-            if _MENTION.search(before[-30:]):
+            if _MENTION.search(before[-30:]) or re.search(r"[(（]\s*$", before):
                 continue  # "compared to ChatGPT", "unlike Claude", "like Siri": a mention, not a claim
-            self_ref = _SELF_EN.search(before) or _SELF_ZH.search(before) or (
-                kind == "maker" and _MAKER_FRAME.search(sentence) and re.search(r"\b(?:I|me|my)\b|我", sentence))
-            zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[_end:])
-            if not self_ref and not (zh_after and "我" in sentence):
+            frame = _self_frame(before[-60:])
+            field = _FIELD.match(before)
+            rest = re.sub(rf"{_HEDGE}|吧|呀|啊|哦|的|是|it's|it is|\W", "", before + sentence[end:], flags=re.I)
+            bare = _BARE.match(before) and len(rest) <= 4 and len(entities) <= 2
+            zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
+            maker_frame = kind == "maker" and _SELF_MAKER.search(before)
+            if not (frame or field or bare or maker_frame or (zh_after and "我" in sentence)):
                 continue
-            window = before[-40:] if not zh_after else sentence[max(0, start - 12):start]
-            window = re.split(r"[,，;；:：]", window)[-1]  # a negation in an earlier clause does not reach
-            negated = bool(_NEG_EN.search(window) or _NEG_ZH.search(window))
+            window = before[-60:][frame.start():] if frame else before[-12:]
+            negated = bool(_NEG_BETWEEN.search(window)) or bool(re.search(r"(?:不是|并非|没有)\s*$", before))
             out.append(Claim(name, kind, negated, sentence.strip()[:100]))
         for pat in _UNKNOWN_MAKER:
             m = pat.search(sentence)
             if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not _entities(m.group(1)):
                 out.append(Claim(m.group(1), "maker", False, sentence.strip()[:100]))
-        if not _entities(sentence):
+        if not entities:
             for pat in _UNKNOWN_NAME:
                 m = pat.search(sentence)
-                if m and m.group(1).split()[0] not in _NOT_NAMES and not _NEG_EN.search(sentence[:m.start(1)][-20:]):
+                if (m and m.group(1).split()[0] not in _NOT_NAMES and not salad(m.group(1))
+                        and not _NEG_EN.search(sentence[:m.start(1)][-20:])):
                     out.append(Claim(m.group(1), "name", False, sentence.strip()[:100]))
     return out
 

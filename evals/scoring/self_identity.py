@@ -19,11 +19,17 @@ from evals.scoring.identity import Claim, asked_entities, claims, yes_no
 from evals.scoring.invalid import clean
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
+from evals.scoring.normalise import normalise
+from evals.scoring.topic import content_words
 from evals.scoring.registry import Check, register
 
 # a statement about itself, however generic: "I'm an AI", "我是一个乐于助人的助手", "as a chatbot"
 _SELF_STATEMENT = re.compile(r"\b(?:I am|I'm|I’m|my name|as an? (?:AI|assistant|chatbot|language model))\b|"
                              r"我(?:是|叫|只是|作为)|作为(?:一个|一名)?(?:AI|人工智能|助手|语言模型|聊天机器人)", re.I)
+
+
+_ABOUT_AI = re.compile(r"\b(?:AI|assistants?|models?|chatbots?|language|bots?|GPT)\b|助手|模型|人工智能|机器人", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:I|me|my|mine|myself|I'm|we|us|our)\b|我|本助手|本模型", re.I)
 
 
 def _norm(s: str) -> str:
@@ -70,6 +76,11 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.degenerate and not _SELF_STATEMENT.search(text):
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) that says nothing about "
                     "itself", None, cleaned)
+    if (not _FIRST_PERSON.search(text) and not _ABOUT_AI.search(normalise(answer)) and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]",
+                                                                                         text)) > 12
+            and not content_words(text) & content_words(item.text)):
+        return make("invalid", False, "invalid: a reply about something else (says nothing about itself)", None,
+                    cleaned)
     return make("abstained", False, "generic: claims no name or maker", None, cleaned)
 
 
