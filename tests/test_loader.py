@@ -54,7 +54,7 @@ def test_good_suite_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda s: s.replace("check: letter_counts", "check: spelling"), ":3: check: Input should be"),
+        (lambda s: s.replace("check: letter_counts", "check: spelling"), ":3: check: unknown check 'spelling'"),
         (lambda s: s.replace("kind: number, value: 3}", "kind: numbr, value: 3}"), ":10: items[0].expect"),
         (lambda s: s.replace("      kind: number\n", "      kind: nope\n"), ":15: items[1].expect.kind"),
         (lambda s: s.replace("    lang: en\n", "    lang: en\n    colour: red\n"), ":9: items[0].colour: unknown field"),

@@ -129,7 +129,7 @@ def test_post_cutoff_control_over_refusal() -> None:
 def test_identity_verdicts() -> None:
     item = _item(prompt="Are you ChatGPT?", expect={"kind": "identity"})
     assert score("self_identity", item, "Yes, I am.", CTX).outcome == "incorrect"
-    assert score("self_identity", item, "No, I'm not ChatGPT.", CTX).outcome == "correct"
+    assert score("self_identity", item, "No, I'm not ChatGPT.", CTX).outcome == "abstained"  # names nothing
     assert score("self_identity", item, "I'm SmolLM, trained by Hugging Face.", CTX).outcome == "correct"
     assert score("self_identity", item, "I'm an AI assistant.", CTX).outcome == "abstained"
 

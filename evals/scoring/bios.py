@@ -37,8 +37,9 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
     prompt, name = normalise(item.text), _name(item)
 
     def claims(clause: str) -> bool:  # a claim about the person asked about, not about their town or field
-        found = specific_bio_claim(clause, prompt) if cleaned.degenerate else bio_claim(clause)
-        return found and about_person(clause, prompt, name)
+        if cleaned.degenerate:  # salad: only a specific claim (its own test of what it is about)
+            return specific_bio_claim(clause, prompt)
+        return bio_claim(clause) and about_person(clause, prompt, name)
 
     verdict = judge(cleaned.text, claims, lambda seg: adds(seg, prompt))
     if isinstance(item.expect, AbstainExpect):

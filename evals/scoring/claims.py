@@ -122,6 +122,7 @@ def result_claim(clause: str, prompt: str) -> bool:
 # it: hosts, schedules, favourites, how the result is usually decided ("France and Brazil are strong").
 _ANSWER_VERB_EN = re.compile(
     r"\b(?:won|wins|winner|winners|champions?|victory|victorious|defeated|beat|beating|elected|awarded to|"
+    r"chosen|selected|named|landed|launched|succeeded|"
     r"went to|goes to|received|took (?:the|home)|claimed|crowned|closed at|closed|settled at|reached|rose to|"
     r"fell to|stood at)\b|\$\s?\d|\d\s?%|\b(?:was|were|is|are)\s+(?:about |around |approximately |roughly )?\d",
     re.I)

@@ -70,7 +70,7 @@ def names() -> list[str]:
 
 
 def unknown_check_message(name: str) -> str:
-    known = names()
+    known = sorted(names())
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown check {name!r}{hint} (known: {', '.join(known)})"

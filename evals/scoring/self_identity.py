@@ -17,11 +17,11 @@ from evals.schema import Item
 from evals.scoring.common import invalid, make
 from evals.scoring.identity import Claim, asked_entities, claims, yes_no
 from evals.scoring.invalid import clean
+from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
-from evals.scoring.normalise import normalise
-from evals.scoring.topic import content_words
 from evals.scoring.registry import Check, register
+from evals.scoring.topic import content_words
 
 # a statement about itself, however generic: "I'm an AI", "我是一个乐于助人的助手", "as a chatbot"
 _SELF_STATEMENT = re.compile(r"\b(?:I am|I'm|I’m|my name|as an? (?:AI|assistant|chatbot|language model))\b|"
