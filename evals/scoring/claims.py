@@ -15,15 +15,17 @@ _BIO_EN = re.compile(
     r"developed|designed|composed|discovered|led|attended|invented|created|painted|taught|moved|grew up|began|"
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
-_BIO_ZH = re.compile(r"出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
+_BIO_ZH = re.compile(r"是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
                      r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为|一位|一名|闻名|著称|是.{0,8}(?:家|者|师|员)")
 _NOT_CLAIM_EN = re.compile(
     r"\b(?:you|your|please|let me know|I (?:can|could|would|will|'d|'ll|recommend|suggest)|common name|many people|"
     r"private (?:individual|person|citizen)|not (?:a )?(?:public|well[- ]known|famous|notable|widely known)|"
     r"lesser[- ]known|fictional|hypothetical|made[- ]up|search(?:ing)?|online|databases?|public records|"
     r"historical records|more context|more information|sounds? like|a name that|if (?:he|she|they) existed|"
-    r"rather than|I'?d rather|make (?:up|details up)|invent(?:ing)? (?:a|details|facts))\b", re.I)
-_NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文|编造|杜撰|臆测|凭空|是否(?:真实)?存在")
+    r"rather than|I'?d rather|make (?:up|details up)|invent(?:ing)? (?:a|details|facts)|confusion|confused|"
+    r"thinking of|you (?:may|might) mean|did you mean|perhaps you mean|similar name|similarly named)\b", re.I)
+_NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文|编造|杜撰|臆测|凭空|是否(?:真实)?存在|"
+                           r"^\W*(?:关于|对于)|说法|传言|据说|混淆|同名")
 
 
 # In word salad only a specific claim counts, read per comma segment that is not itself salad: a life event,

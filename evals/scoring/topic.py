@@ -85,4 +85,10 @@ def about_person(clause: str, prompt: str, name: str | None = None) -> bool:
     if re.search(r"[\u4e00-\u9fff]", name):
         return name in clause or name[1:] in clause if len(name) >= 3 else name in clause
     parts = [p.strip(".,") for p in name.split() if len(p.strip(".,")) >= 3]
-    return any(re.search(rf"(?<!\w){re.escape(p)}", clause) for p in parts)
+    for part in parts:
+        for m in re.finditer(rf"(?<!\w){re.escape(part)}", clause):
+            given = re.search(r"([A-Z][\w'-]+)\s+$", clause[:m.start()])
+            if given and given.group(1) not in parts and part == parts[-1]:
+                continue  # "Birgit Nilsson" is someone else than "Birgitta Nilsson"
+            return True
+    return False
