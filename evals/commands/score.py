@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -89,6 +90,8 @@ def build_item(check: str, row: dict[str, Any], n: int, ctx: ScoreContext) -> It
     for key in ("system", "lang", "tags", "meta", "control", "date"):
         if row.get(key) is not None:
             data[key] = row[key]
+    if "lang" not in data and re.search(r"[\u4e00-\u9fff]", row["prompt"]):
+        data["lang"] = "zh"
     try:
         expect = row.get("expect")
         data["expect"] = expect if expect is not None else get(check).default_expect(row, ctx.knowledge_cutoff)

@@ -133,7 +133,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
     return kind, opt, quote
 
 
-_NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"
@@ -144,7 +144,7 @@ _HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i
                r"我觉得|我认为|应该是|应该|好像|大概|可能)[,，:\s]*)?")
 
 
-def _yes_no(text: str) -> tuple[str, str] | None:
+def yes_no_answer(text: str) -> tuple[str, str] | None:
     head = text.strip().lstrip("*\"'“「 ").lower()
     m = re.match(rf"{_HEDGE_HEAD}(?:the answer is[:\s]*|答案(?:是|为)?[:：\s]*)?[\"'“*]*({_YES}|{_NO})"
                  rf"(?:\b|[\"'”*,，。.!！~～\s]|的|呀|啊|哦|呢|吧|$)", head)
@@ -173,9 +173,9 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
     options = [a, b]
     yes_no = choices is not None and set(choices) == {"yes", "no"}
     if frame in ("gt", "lt", "eq") or (frame is None and yes_no):
-        if _NONCOMMITTAL.search(text):
-            return Choice("both", "names both answers without committing", _NONCOMMITTAL.search(text).group(0))
-        yn = _yes_no(text)
+        if NONCOMMITTAL.search(text):
+            return Choice("both", "names both answers without committing", NONCOMMITTAL.search(text).group(0))
+        yn = yes_no_answer(text)
         if yn:
             return Choice(yn[0], "leading yes/no", yn[1])
         rel = _relation(text, options, versions)
@@ -195,8 +195,8 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
         if frame in ("gt", "lt") and re.search(r"(?:并)?不(?:比|大于|小于|会比)", text):
             return Choice("no", "says not", text[:60])
         return None
-    if _NONCOMMITTAL.search(text):
-        return Choice("both", "names both options without committing", _NONCOMMITTAL.search(text).group(0))
+    if NONCOMMITTAL.search(text):
+        return Choice("both", "names both options without committing", NONCOMMITTAL.search(text).group(0))
     des = _designation(text, options, versions)
     if frame is None:
         if des and des[0] in ("answer", "lead"):

@@ -14,6 +14,7 @@ from typing import Any
 from evals.schema import Item, NumberExpect
 from evals.scoring.common import invalid, make
 from evals.scoring.invalid import clean
+from evals.scoring.normalise import normalise
 from evals.scoring.numbers import committed_number, several_numbers
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
@@ -67,6 +68,7 @@ def parse_prompt(prompt: str) -> tuple[str, str] | None:
         r"[“\"]([^”\"]+)[”\"](?:中|里)，?[“\"]([^”\"])[”\"]出现",
         r"[“\"]([^”\"]+)[”\"]中有多少个[“\"]([^”\"])[”\"]",
     ]
+    prompt = re.sub(r"\b([A-Za-z])'s\b", r"\1s", normalise(prompt))  # "a's" -> "as": the apostrophe is no quote
     for i, p in enumerate(pats):
         m = re.search(p, prompt, re.I)
         if not m:
@@ -76,9 +78,30 @@ def parse_prompt(prompt: str) -> tuple[str, str] | None:
         word, char = (b, a) if len(a) == 1 and len(b) > 1 else (a, b)
         if i == 3:
             word, char = a, b
-        if len(char) == 1:
+        if len(char) == 1 and not re.search(r"\s", word):
             return word, char
-    return None
+    return _loose_prompt(prompt)
+
+
+def _loose_prompt(prompt: str) -> tuple[str, str] | None:
+    """Other phrasings: the letter is the quoted single character, "letter X", "X's", "字母X" or "几个X";
+    the counted text is a quoted string, "the word W", "W里/中", or the last word before "?"."""
+    quoted = re.findall(r"[\"'「]([^\"'」]+)[\"'」]", prompt)
+    letters = [q for q in quoted if len(q) == 1]
+    for pat in (r"\bletters?\s+([A-Za-z])(?![A-Za-z])", r"\bmany\s+(?:letters?\s+)?([A-Za-z])'?s\b", r"字母\s*([A-Za-z])",
+                r"(?:几个|多少个)\s*([A-Za-z\u4e00-\u9fff])(?![A-Za-z])"):
+        letters += re.findall(pat, prompt, re.I)
+    if not letters:
+        return None
+    char = letters[0]
+    words = [q for q in quoted if len(q) > 1]
+    for pat in (r"\b(?:the word|word|单词)\s+([A-Za-z]{2,})", r"([A-Za-z]{2,})\s*(?:里|中|这个单词)",
+                r"\bin\s+([A-Za-z]{2,})\s*[?.]"):
+        words += re.findall(pat, prompt, re.I)
+    if char.isascii():
+        words = [w for w in words if w.isascii()] or words
+    words = [w for w in words if w.lower() != char.lower()]
+    return (words[0], char) if words else None
 
 
 def gold_count(word: str, char: str) -> int:

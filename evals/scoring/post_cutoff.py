@@ -128,7 +128,19 @@ def question_date(row: dict[str, Any]) -> str | None:
         return str(row["date"])
     prompt = str(row.get("prompt", ""))
     years = re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", prompt)
+    bowl = re.search(r"Super\s*Bowl\s+([IVXLC]+)\b", prompt, re.I)
+    if bowl and roman(bowl.group(1)):
+        years.append(str(1966 + roman(bowl.group(1))))  # Super Bowl I was played in January 1967
     return max(years) if years else None
+
+
+def roman(numeral: str) -> int:
+    """A Roman numeral's value (0 when it is not one)."""
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    digits = [values.get(c, 0) for c in numeral.upper()]
+    if 0 in digits:
+        return 0
+    return sum(-d if i + 1 < len(digits) and d < digits[i + 1] else d for i, d in enumerate(digits))
 
 
 def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:

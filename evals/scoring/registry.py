@@ -22,6 +22,7 @@ MODULES = (
     "evals.scoring.letters",
     "evals.scoring.decimals",
     "evals.scoring.self_identity",
+    "evals.scoring.short_answer",
     "evals.scoring.refusal_check",
 )
 
