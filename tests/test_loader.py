@@ -119,3 +119,34 @@ def test_missing_model_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not found on disk" in err[0]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_validate_rejects_an_expect_kind_the_check_cannot_score(tmp_path: Path, capsys) -> None:
+    text = GOOD.replace("    expect: {kind: number, value: 3}", "    expect: {kind: abstain}")
+    path = write(tmp_path, text)
+    assert main(["suites", "validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert ":10: items[0].expect.kind: check 'letter_counts' cannot score expect kind 'abstain'" in err[0]
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_unknown_check_suggests_the_closest(tmp_path: Path) -> None:
+    lines = errors_of(write(tmp_path, GOOD.replace("check: letter_counts", "check: letter_count")))
+    assert "did you mean 'letter_counts'?" in lines[0]
+
+
+def test_short_answer_suite_validates(tmp_path: Path) -> None:
+    text = """\
+    name: capitals
+    check: short_answer
+    items:
+      - id: au
+        prompt: What is the capital of Australia?
+        expect: {kind: facts, accept: [Canberra], gold: Canberra}
+      - id: moon-2040
+        prompt: Who will be the first person on Mars?
+        expect: {kind: abstain}
+    """
+    loaded = load_suite(write(tmp_path, text))
+    assert [i.expect.kind for i in loaded.suite.items] == ["facts", "abstain"]
