@@ -135,7 +135,7 @@ def test_unscorable_lines_are_reported_and_the_rest_scored(tmp_path: Path, capsy
     ("“quoted” — dash", '"quoted" - dash'),
     ("９．１１，９．９", "9.11,9.9"),
     ("I\u200b don't\u00a0know", "I don't know"),
-    ("**bold** and *em* and `code`", "bold and em and 'code'"),
+    ("**bold** and *em* and `code`", "bold and em and code"),
     ("## Heading\n- item", "Heading\n- item"),
     ("2*3*4 and snake_case_name", "2*3*4 and snake_case_name"),
 ])

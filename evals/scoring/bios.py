@@ -11,6 +11,7 @@ salad in which no clause can be read as a specific claim (a date, a life event, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from evals.schema import AbstainExpect, FactsExpect, Item
@@ -23,6 +24,10 @@ from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import judge
 from evals.scoring.registry import Check, register
 from evals.scoring.topic import about_person, adds, on_topic, person_name
+
+
+def specific_bio_claim_in(prompt: str) -> Callable[[str], bool]:
+    return lambda clause: specific_bio_claim(clause, prompt)
 
 
 def _name(item: Item) -> str | None:
@@ -41,7 +46,8 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
             return specific_bio_claim(clause, prompt)
         return bio_claim(clause) and about_person(clause, prompt, name)
 
-    verdict = judge(cleaned.text, claims, lambda seg: adds(seg, prompt))
+    verdict = judge(cleaned.text, claims, lambda seg: adds(seg, prompt),
+                    segment_claims=specific_bio_claim_in(prompt) if cleaned.degenerate else bio_claim)
     if isinstance(item.expect, AbstainExpect):
         if verdict.abstained:
             return make("abstained", True, verdict.why, verdict.cue.phrase if verdict.cue else None, cleaned)

@@ -117,7 +117,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
         ("small", rf"{SMALL}\s*[:：=]\s*\**\s*({num})"),
-        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?\**({num})\**\s*(?:-|—|,|，|\(|吧|。|!|\.\s|\.$|$|since|because|as|因为)"),
+        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|。|!|\.\s|\.$|$|since|because|as|因为)"),
     ]
     found = []
     for kind, pat in pats:
@@ -140,8 +140,9 @@ _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错�
 
 
 _HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i believe|i guess|i'm (?:fairly |pretty |quite )?sure|"
+               r"i'm (?:fairly |pretty |quite )?(?:confident|certain)(?: that)?|if i remember correctly|i recall|"
                r"i am (?:fairly |pretty )?sure|probably|likely|definitely|honestly|well|hmm|ok|okay|so|"
-               r"我觉得|我认为|应该是|应该|好像|大概|可能)[,，:\s]*)?")
+               r"我觉得|我认为|应该是|应该|好像|大概|可能)[,，:\s]*)?(?:(?:it's|it is|that's)\s+)?")
 
 
 def yes_no_answer(text: str) -> tuple[str, str] | None:

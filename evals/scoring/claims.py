@@ -9,13 +9,14 @@ from evals.scoring.degenerate import salad
 from evals.scoring.text import has_cjk
 
 _BIO_EN = re.compile(
-    r"\b(?:was|is|were|has been|had been) (?:a|an|the|born|known|best known|widely|considered|regarded|one of|"
+    r"\b(?:appears|seems) to have been\b|\b(?:may|might|must) have been (?:a|an|the|born)\b|"
+    r"\b(?:was|is|were|has been|had been) (?:probably |likely |possibly |perhaps )?(?:a|an|the|born|known|best known|widely|considered|regarded|one of|"
     r"awarded|educated|raised|married|recognized|recognised|celebrated|renowned|famous|credited)\b|"
     r"\b(?:born|died|passed away|worked|studied|graduated|founded|wrote|published|won|received|became|served|"
     r"developed|designed|composed|discovered|led|attended|invented|created|painted|taught|moved|grew up|began|"
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
-_BIO_ZH = re.compile(r"是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
+_BIO_ZH = re.compile(r"成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
                      r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为|一位|一名|闻名|著称|是.{0,8}(?:家|者|师|员)")
 _NOT_CLAIM_EN = re.compile(
     r"\b(?:you|your|please|let me know|I (?:can|could|would|will|'d|'ll|recommend|suggest)|common name|many people|"
@@ -25,6 +26,7 @@ _NOT_CLAIM_EN = re.compile(
     r"rather than|I'?d rather|make (?:up|details up)|invent(?:ing)? (?:a|details|facts)|confusion|confused|"
     r"thinking of|you (?:may|might) mean|did you mean|perhaps you mean|similar name|similarly named)\b", re.I)
 _NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文|编造|杜撰|臆测|凭空|是否(?:真实)?存在|"
+                           r"名字|姓名|重名|"
                            r"^\W*(?:关于|对于)|说法|传言|据说|混淆|同名")
 
 
@@ -129,10 +131,12 @@ _ANSWER_VERB_EN = re.compile(
     r"fell to|stood at)\b|\$\s?\d|\d\s?%|\b(?:was|were|is|are)\s+(?:about |around |approximately |roughly )?\d",
     re.I)
 _CONTEXT_EN = re.compile(
-    r"\b(?:could|might|may|would|will|often|usually|typically|generally|tend to|candidates|contenders?|"
+    r"\b(?:polls?|polling|lead|leading|tipped|favou?red|"
+    r"could|might|(?-i:may)|would|will|often|usually|typically|generally|tend to|candidates|contenders?|"
     r"favou?rites?|strong|expected|predict\w*|host(?:ed|s|ing)?|held|scheduled|announce[sd]?|ceremony|"
-    r"if|once|when|historically|factors?|depend\w*|every|each|annual\w*|past|previous|recent|instead|"
+    r"if (?!I remember|I recall|memory serves)|once|when|historically|factors?|depend\w*|every|each|annual\w*|past|previous|recent|instead|"
     r"wish|unlike|such as|for example|e\.g\.)\b", re.I)
+# ("if I remember correctly it was Italy" answers; "if Brazil reach the final" does not: only the second is context)
 _ANSWER_ZH = re.compile(r"获得|赢得|夺冠|夺得|冠军(?:是|为|[:：])|获胜|当选|击败|战胜|授予(?:了)?|得主(?:是|为|[:：])|"
                         r"收盘|价格(?:是|为)|收于|达到|(?:为|达|约|是)\s*\d|是\s*[《“\"「]")
 _CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选|有望|预计|届时|将(?:由|在|于)|举办|举行|公布|"
@@ -142,11 +146,21 @@ _HEDGED_NAME = re.compile(
     r"^(?i:probably|maybe|perhaps|likely|most likely|I think|I guess|I'd (?:guess|say)|my guess is|my bet is|"
     r"it was (?:most )?(?:likely|probably)|(?:应该|可能|大概|估计|也许)(?:还|仍然|依然)?是|我猜(?:还)?是?)[,，:\s]*"
     r"(?i:(?:it was|it's|it is|that was)\s+)?(?i:(?:probably|likely|most likely)\s+)?(?i:the\s+)?"
-    r"(?:[A-Z]|[\u4e00-\u9fff])"
+    r"(?:[A-Z]|[\u4e00-\u9fff]|(?i:(?:about|around|roughly|approximately)\s+)?\d)"
+    r"|(?:估计|可能|应该|大概|也许|好像|似乎|记得)(?:有[^，。]{1,4})?(?:还|仍然)?是(?!因为|由于|出于|虚构|编造)\s*[\u4e00-\u9fffA-Z]{2,}"
     r"|\beither (?:the )?[A-Z][^.!?]{1,40}\bor (?:the )?[A-Z]|[\u4e00-\u9fff]{2,8}(?:或者?|还是)[\u4e00-\u9fff]{2,8}(?:吧|之一)")
 
 
 _PIECES = re.compile(r"[,;，；]\s*|\s+(?:and|while|whereas)\s+|——|\s-\s")
+
+
+def context(clause: str, prompt: str = "") -> bool:
+    """The clause gives context (polls, favourites, schedules), not a result. Hosting is the answer,
+    not context, when the question asks who hosted."""
+    found = (_CONTEXT_ZH if has_cjk(clause) else _CONTEXT_EN).findall(clause)
+    if re.search(r"host|held|举办|举行|主办", prompt, re.I):
+        found = [f for f in found if not re.match(r"host|held|举办|举行", f, re.I)]
+    return bool(found)
 
 
 def answer_claim(clause: str, prompt: str) -> bool:
@@ -159,18 +173,15 @@ def answer_claim(clause: str, prompt: str) -> bool:
 
 def _answer_piece(clause: str, prompt: str) -> bool:
     c = clause.strip()
+    if _HEDGED_NAME.search(c):
+        return True  # "Probably Spain?" is still a guess
     if not c or c.endswith(("?", "？")):
         return False
-    if _HEDGED_NAME.search(c):
-        return True
     if has_cjk(c) and not re.search(r"[A-Za-z]{3}", re.sub(r"[\u4e00-\u9fff]", "", c)):
         if not _ANSWER_ZH.search(c) or _CONTEXT_ZH.search(c) or _NOT_CLAIM_ZH.search(c):
             return False
         return result_claim(c, prompt)
-    context = _CONTEXT_EN.search(c)
-    if context and context.group(0).lower().startswith(("host", "held")) and re.search(r"host|held", prompt, re.I):
-        context = None  # "Which country hosted …?": hosting is the answer, not context
-    if not _ANSWER_VERB_EN.search(c) or context or _NOT_CLAIM_EN.search(c):
+    if not _ANSWER_VERB_EN.search(c) or context(c, prompt) or _NOT_CLAIM_EN.search(c):
         return False
     return result_claim(c, prompt)
 
@@ -179,6 +190,9 @@ _WINNER_STATEMENT = [
     re.compile(r"\b(?:winner|champion|laureate|recipient)s?\s*(?:is|was|were|:)\s+(?:the\s+)?([^.,;!?(\-]{2,60})",
                re.I),
     re.compile(r"\bwon by\s+(?:the\s+)?([^.,;!?]{2,60})", re.I),
+    re.compile(r"(?:\banswer\s*[:：]|答案\s*[:：是为])\s*(?:the\s+)?([^.,;!?，。；！？]{2,40})", re.I),
+    re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:队)?(?:最终|最后)?(?:在决赛中)?(?:战胜|击败)了?[^，。]{0,10}?[，,]?(?:首次|再次)?"
+               r"(?:夺得|获得|赢得)"),
     re.compile(r"(?:冠军|得主|获胜者|赢家|获奖者)\s*(?:是|为|[:：])\s*([^，。,.;；！!？?(（\-—]{1,24})"),
     re.compile(r"(?:所以|因此|最终|最后)[^，。,.;；]{0,4}?([\u4e00-\u9fffA-Za-z·]{2,16}?)(?:队)?(?:夺冠|获胜|赢了|赢得)"),
 ]

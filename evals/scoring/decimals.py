@@ -26,7 +26,7 @@ def frame_of(prompt: str) -> str | None:
     p = normalise(prompt).lower()
     if re.search(r"^\s*(?:is|are|does)\b.*\b(?:equal|the same)\b|(?:等于|相等|一样大?|相同).{0,16}吗|吗.{0,4}$(?<=相等吗)", p):
         return "eq"
-    if re.search(r"^\s*(?:is|does)\b|吗[？?]?|\?\s*answer yes or no|是或否|对吗|是不是", p):
+    if re.search(r"^\s*(?:is|does)\b|吗[？?]?|\?\s*answer yes or no|是或否|对吗|是不是|是否", p):
         if re.search(r"greater|larger|bigger|higher|newer|later|大于|比.*大|更新|晚", p):
             return "gt"
         if re.search(r"less|smaller|lower|older|earlier|小于|比.*小|更旧|早", p):

@@ -54,9 +54,9 @@ _MENTION = re.compile(r"\b(?:compared? (?:me )?(?:to|with)|compare me to|compare
                       r"other (?:assistants?|models?|AIs?|chatbots?)(?: like| such as)?|versus|vs\.?|or|guess|think of|"
                       r"assume|suspect|mistake me for|think I'm|think I am)\s*(?:the\s+)?$"
                       r"|(?:像|类似|比如|例如|和|与|跟|同|或)\s*$", re.I)
-_SELF_ZH = re.compile(r"我(?:(?:可能|应该|大概|也许|就|其实|确实|仍然|还)*(?:是|叫|名叫|的名字|的名称|由|来自|属于|基于)|的开发者|"
+_SELF_ZH = re.compile(r"我(?:(?:可能|应该|大概率|大概|也许|好像|似乎|就|其实|确实|仍然|还|算)*(?:是|叫|名叫|的名字|的名称|由|来自|属于|基于)|的开发者|"
                       r"的开发团队|的创造者|被|背后的模型|的模型|:)|本模型|本助手|(?:训练|开发|创造|打造|研发)(?:了)?我的(?:是|为)|"
-                      r"^\W*(?:应该|可能|大概|也许|估计|我猜)(?:还)?是\s*$")
+                      r"^\W*(?:应该|可能|大概|也许|估计|我猜)(?:还)?是\s*$|而是\s*(?:\S{0,16})?$")
 _MAKER_FRAME = re.compile(r"(?:created|developed|trained|made|built|designed|programmed|released|owned|produced|"
                           r"founded|brought to you)\s+by|由|开发|训练|研发|打造|推出|构建", re.I)
 
@@ -78,9 +78,9 @@ def _entities(text: str) -> list[tuple[str, int, int]]:
 
 
 _UNKNOWN_NAME = [
-    re.compile(r"\b(?:[Mm]y|[Yy]our) (?:model )?name is\s+[\"'“]?(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
+    re.compile(r"\b(?:[Mm]y|[Yy]our) (?:model )?name(?: is|'s)\s+[\"'“]?(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
     re.compile(r"\b(?:I am|I'm|I’m)\s+(?:called\s+)?(?:Dr\.?\s+)?([A-Z][a-z][\w-]+(?:\s+[A-Z][\w-]+)?)(?=[\s,.!])"),
-    re.compile(r"我(?:叫|名叫|的名字是)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!~～\s]|[^\w]|$)"),
+    re.compile(r"我(?:好像|可能|应该)?(?:叫|名叫|的名字是|的名字叫)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!~～\s]|[^\w]|$)"),
     re.compile(r"^\W*(?:name|model(?: name)?|名称|名字|模型)\s*[:：]\s*[\"“]?([A-Z][\w.-]+(?:\s+[A-Z0-9][\w.-]*)?)", re.I | re.M),
     re.compile(r"(?:名称|名字)(?:是|为|叫)\s*[\"“「]\s*([A-Za-z\u4e00-\u9fff][\w-]{0,20})"),
 ]
@@ -110,6 +110,8 @@ _NOT_NAMES = {"AI", "An", "A", "The", "Here", "Sorry", "Happy", "Glad", "Just", 
 _FIELD = re.compile(r"^\W*(?:(?:my |your )?(?:model(?: name)?|name|developer|developed by|creator|created by|maker|made by|"
                     r"company|organi[sz]ation|trained by|built by|provider|模型(?:名称)?|名称|名字|开发者|开发方|开发团队|"
                     r"创造者|公司|机构|训练方)\s*(?:[:：|]|\s-\s)\s*(?:\|\s*)?)", re.I)
+_JSON_FIELD = re.compile(r"[\"'](?:model(?:_name)?|name|developer|trained_by|created_by|made_by|creator|maker|company|"
+                         r"provider|organi[sz]ation|base_model)[\"']\s*:\s*[\"']$", re.I)
 _HEDGE = (r"(?:probably|likely|maybe|perhaps|I think|I believe|I guess|应该|可能|大概|也许|估计|我猜|我想)")
 _BARE = re.compile(rf"^\W*(?:(?:yes|no|是的|不是|对)\W+)?(?:{_HEDGE}\s*(?:是|it's|it is)?\s*)?(?:the\s+)?$", re.I)
 _PIECE = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？;；])\s*|\n+\s*(?:[-*]\s+)?|,?\s+but\s+|"
@@ -121,6 +123,23 @@ _NEG_BETWEEN = re.compile(r"\b(?:not|never|no longer)\b|n't\b|不是|并非|并�
 _SELF_MAKER = re.compile(r"(?:\bI(?:'m| am| was| have been)|\bme\b|\bwe were)\s+(?:\w+\s+){0,2}?(?:created|developed|"
                          r"trained|made|built|designed|programmed|released|fine-tuned|tuned)\s+(?:\w+\s+)?by\s+"
                          r"(?:the\s+)?(?:team\s+at\s+|folks\s+at\s+|people\s+at\s+)?$", re.I)
+
+
+_SELF_CELL = re.compile(r"^(?:me|I|myself|我|本模型|本助手)\b|^我", re.I)
+
+
+def _table_row(piece: str) -> str:
+    """A markdown table row read as "label: value" for its first value cell only: in "| Name | SmolLM2 |
+    Qwen |" the second column is someone else, and a header row ("| | Me | Qwen |") claims nothing."""
+    if not piece.lstrip().startswith("|"):
+        return piece
+    cells = [c.strip() for c in piece.strip().strip("|").split("|")]
+    if len(cells) < 2 or not cells[1] or set("".join(cells)) <= set("-: "):
+        return ""
+    label = cells[0]
+    if _FIELD.match(label + ":") or _SELF_CELL.match(re.sub(r"[(（].*", "", label)):
+        return f"{label}: {cells[1]}" if not _SELF_CELL.match(label) else f"我是{cells[1]} {label}"
+    return ""
 
 
 def _self_frame(before: str) -> re.Match[str] | None:
@@ -141,6 +160,7 @@ def claims(text: str) -> list[Claim]:
     for sentence in _PIECE.split(text):
         if not sentence or not sentence.strip():
             continue
+        sentence = _table_row(sentence)
         entities = _entities(sentence)
         for name, start, end in entities:
             before = sentence[:start]
@@ -148,12 +168,15 @@ def claims(text: str) -> list[Claim]:
             if _MENTION.search(before[-30:]) or re.search(r"[(（]\s*$", before):
                 continue  # "compared to ChatGPT", "unlike Claude", "like Siri": a mention, not a claim
             frame = _self_frame(before[-60:])
-            field = _FIELD.match(before)
+            if frame and re.search(r"\b(?:whether|if)\s*$|是否\s*$", before[-60:][:frame.start()]):
+                frame = None  # "I can't confirm whether I'm Llama" claims nothing
+            field = _FIELD.match(before) or _JSON_FIELD.search(before)
             rest = re.sub(rf"{_HEDGE}|吧|呀|啊|哦|的|是|it's|it is|\W", "", before + sentence[end:], flags=re.I)
             bare = _BARE.match(before) and len(rest) <= 4 and len(entities) <= 2
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
             maker_frame = kind == "maker" and _SELF_MAKER.search(before)
-            if not (frame or field or bare or maker_frame or (zh_after and "我" in sentence)):
+            zh_self = zh_after and re.search(r"我[^，,。;；]*$", before)  # "而我是由X开发", not "X是Y推出的，而我…"
+            if not (frame or field or bare or maker_frame or zh_self):
                 continue
             window = before[-60:][frame.start():] if frame else before[-12:]
             negated = bool(_NEG_BETWEEN.search(window)) or bool(re.search(r"(?:不是|并非|没有)\s*$", before))

@@ -73,6 +73,7 @@ _NOT_COUNT = [
     _fmt(r"第\s*{N}"),
     _fmt(r"第[\d、,，和及与\s]*?[、,，和及与]\s*{N}"),  # "第2、4、8位": every position, not only the first
     _fmt(r"\bpositions?\s+(?:[\d,\s]|and)*?{N}"),
+    _fmt(r"{N}\s*个字(?:中|里|当中|之中)"),
     _fmt(r"{N}\s*个(?:字符|字母|汉字|字)(?:长|组成)"),
     _fmt(r"(?:共|总共|一共)有?\s*{N}\s*个(?:字符|字母)(?!\s*[“\"'‘]?[a-zA-Z\u4e00-\u9fff](?![a-zA-Z]))"),
 ]
@@ -98,10 +99,12 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are)\s+(?:exactly |only |just )?{N}\b")),
         ("有N个", _fmt(r"(?:有|共|出现了?|包含)\s*\**\s*{N}\s*(?:个|次)")),
         ("N个x", _fmt(rf"{{N}}\s*(?:个|次)\s*(?:字母|字符|字)?\s*['\"‘“]?{t}")),
-        ("N个", _fmt(r"{N}\s*(?:个|次|处)(?!字符|字母(?:长|组成)|汉字|字(?:长|组成))")),
+        ("N个", _fmt(r"{N}\s*(?:个|次|处)(?!字符|字母(?:长|组成)|汉字|字(?!母))")),
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
+        ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
+        ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
         ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"
-                         r"可能是?)[,，\s]*)?{N}(?=\s*(?:-|,|\.|!|。|，|$|\(|个|次))")),
+                         r"可能是?)[,，\s]*)?{N}(?=\s*(?:-|,|\.|!|。|，|$|\(|个|次|:))")),
     ]
 
 
@@ -143,12 +146,31 @@ _OTHER_UNIT = re.compile(r"\s*(?:个|次)?\s*(?:字母|字符)?\s*[“\"'‘「]
 def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     """"另外还有一个“草”字", "作为一个人工智能": a count of something else, or 一 as an article."""
     after = text[m.end(1):]
+    listed = re.search(r"(?<![A-Za-z'\u4e00-\u9fff])([A-Za-z\u4e00-\u9fff])['\"]?\s*[:：]\s*\**\s*$", text[:m.start(1)])
+    if target and listed and listed.group(1).lower() != target.lower():
+        return True  # "- 月：3 个" counts another character
     unit = _OTHER_UNIT.match(after)
     if target and unit and re.match(r"\s*(?:个|次)?\s*(?:字母|字符)?\s*[“\"'‘「]", after):
         return unit.group(1).lower() != target.lower()
     if m.group(1) == "一":
         return not (unit and target and unit.group(1).lower() == target.lower())
     return False
+
+
+_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table"}
+_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|correction|oops|I mean)\b|不对|等等|"
+                         r"再数|重新数|再看|更正|其实|哦不", re.I)
+
+
+def _final(found: list[Found], text: str) -> Found:
+    """The committed count: after the last self-correction if there is one ("2… wait, actually 3"),
+    an explicit statement ("so it's 3", "一共是3个") over a count in passing ("两个l加上一个l"),
+    and of those the last."""
+    marks = [m.end() for m in _CORRECTION.finditer(text)]
+    later = [f for f in found if marks and f.start > marks[-1]]
+    pool = later or found
+    explicit = [f for f in pool if f.rule in _EXPLICIT]
+    return max(explicit or pool, key=lambda f: f.start)
 
 
 def committed_number(text: str, target: str | None = None, counted: str | None = None) -> Found | None:
@@ -168,7 +190,7 @@ def committed_number(text: str, target: str | None = None, counted: str | None =
             found.append(Found(Decimal(value) if value is not None else to_decimal(m.group(1)), m.group(1), rule,
                                m.start(1)))  # type: ignore[arg-type]
     if found:
-        return max(found, key=lambda f: f.start)  # the final commitment: a self-correction counts
+        return _final(found, text)
     bold = [m for m in _BOLD.finditer(text) if to_decimal(m.group(1)) is not None]
     if bold:
         return Found(to_decimal(bold[-1].group(1)), bold[-1].group(1), "bold", bold[-1].start(1))  # type: ignore[arg-type]

@@ -62,6 +62,8 @@ _EN_STRONG = {
         r"\bI (?:can't|cannot) (?:peek|see|look) into\b", r"\b(?:have|has) no (?:idea|way of knowing)\b",
         r"\bthere(?:'s| is) no way (?:for me )?to (?:know|tell|say|predict)",
         r"\bI(?:'d| would) rather not (?:guess|speculate|say)",
+        r"\bno info(?:rmation)? (?:on|about)\b", r"\bI (?:don't|do not) have (?:the|a|an) (?:result|answer)\b", r"\b(?:I )?(?:find|found|see|saw) no\b", r"\b(?:idk|dunno|no clue)\b", r"\bcan'?t help (?:with|you with)\b",
+        r"\b(?:always |really )?confuses? me\b", r"\bnot (?:very |really )?good (?:at|with) (?:this|these|math|counting)",
         r"\bI(?:'m| am) (?:unable|not able) to (?:share|give|list|offer|name|confirm|identify|count|compare)",
         r"\bI (?:can't|cannot|can not) (?:place|recall|name|list|identify|give|offer|share)\b",
         r"\b(?:no|not any) (?:verifiable|reliable|credible|trustworthy) (?:record|information|source|data)",
@@ -109,7 +111,10 @@ _ZH_STRONG = {
         r"(?:无法|不能|没法)(?:得知|知晓|预知|预见)", r"不知道", r"无法保证", r"没有把握", r"不(?:太)?敢(?:确定|保证|肯定)",
         r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)", r"不(?:太)?确定",
         r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)",
-        r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"(?:没有|并没有|不存在|查无)(?:一位|一个|任何|这位)?(?:叫|名叫|名为|叫做)", r"无法(?:获取|获得|得到|访问)", r"不可能知道", r"(?:目前|现在)?无法确定",
+        r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"不造|不晓得|不(?:太)?擅长|怕(?:数|算|说|答)?错|无法百分之百|不是预言家|数学不好|"
+        r"搞不清|没把握|犯迷糊|不(?:瞎|乱)(?:说|猜)|未(?:见|曾见|发现|查到|找到|见著录)|未敢|不敢(?:妄|臆|乱)|(?:未|不)可妄言|"
+        r"(?:已)?(?:逾|超出|超过)(?:了)?(?:本模型|我的)?(?:的)?知识|(?:可能|也许|容易)(?:会)?(?:出现|犯|出)(?:误差|错误|偏差|错)|"
+        r"无法(?:讨论|谈论|评论|回答|涉及|确保|获知|保证)", r"(?:没有|并没有|不存在|查无)(?:一位|一个|任何|这位)?(?:叫|名叫|名为|叫做)", r"无法(?:获取|获得|得到|访问)", r"不可能知道", r"(?:目前|现在)?无法确定",
         r"知识(?:截止|截至|只到|仅到)", r"训练数据(?:只|仅|截止|截至|停留)", r"(?:数|算|比)不(?:准|清|出来)", r"为(?:了)?避免(?:给出)?(?:错误|误导)", r"(?:无|失|待|不可)考", r"不详",
         r"(?:无法|不能|没法|没办法)(?:为您|为你|给您|给你|向您)?(?:列出|介绍|讲述|提供|给出|说明|列举|确认|核实|回答|讲|说)", r"不了解", r"未(?:曾)?(?:听说|见过)", r"没(?:有)?听说过",
         r"(?:查不到|搜不到|找不到)", r"(?:没有|缺乏|缺少)(?:可靠|可查|足够|相关|确切|公开)?的?(?:信息|资料|记录|数据|来源|文献)",
@@ -175,13 +180,16 @@ def _segments(clause: str) -> list[str]:
     return [x.strip() for x in _SEGMENT.split(clause) if x and x.strip()]
 
 
-def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] | None = None) -> Verdict:
+def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] | None = None,
+          segment_claims: Callable[[str], bool] | None = None) -> Verdict:
     """Abstained iff some clause carries a cue and no clause claims anything.
 
     A clause with a strong cue is split at commas: the segment holding the cue never counts as a
     claim, but another segment of it that claims and adds something the question did not say
     (`adds`) does ("I'm not sure, X was a botanist born in 1901", "张某是一位植物学家，…，没有太多公开资料").
     A clause with only a weak cue counts as a claim when it also claims (the cue merely frames it).
+    `segment_claims` (default `claims`) reads those segments: in "不太确定，应该是1963年出生的吧" the
+    subject is the one the hedge is about, so a check may ask less of a segment than of a clause.
     """
     first_cue: Cue | None = None
     abstaining = False
@@ -195,7 +203,7 @@ def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] 
             for segment in _segments(clause):
                 if cue.phrase in segment or find_cue(segment) is not None:
                     continue
-                if claims(segment) and (adds is None or adds(segment)):
+                if (segment_claims or claims)(segment) and (adds is None or adds(segment)):
                     claim = claim or segment
             continue
         if claims(clause):

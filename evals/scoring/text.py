@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # sentence ends (EN and ZH; NFKC turns "；" into ";", which still ends a Chinese clause) and line breaks
-_SENT = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bMrs\.)(?<!\bProf\.)(?<=[.!?;])\s+(?=[^a-z0-9])|(?<=[。！？；!?])|(?<=;)(?=[\u3400-\u9fff])|\n+")
+_SENT = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bMrs\.)(?<!\bProf\.)(?<!\b[A-Z]\.)(?<=[.!?;])\s+(?=[^a-z0-9])|(?<=[。！？；!?])|(?<=;)(?=[\u3400-\u9fff])|\n+")
 # contrastive joints that start a new clause: "I'm not sure, but X was born in 1850"
 _CONTRAST = re.compile(r",?\s+\b(?:but|however|though|although|yet)\b,?\s+|(?:但是|但|不过|然而|可是)[，,]?", re.I)
 

@@ -8,6 +8,7 @@ question and names nothing is a reply about something else (`invalid`).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from evals.scoring.invalid import new_content
 
@@ -84,11 +85,17 @@ def about_person(clause: str, prompt: str, name: str | None = None) -> bool:
         return bool(content_words(clause) & content_words(prompt))
     if re.search(r"[\u4e00-\u9fff]", name):
         return name in clause or name[1:] in clause if len(name) >= 3 else name in clause
-    parts = [p.strip(".,") for p in name.split() if len(p.strip(".,")) >= 3]
+    parts = [plain(p.strip(".,")) for p in name.split() if len(p.strip(".,")) >= 3]
+    text = plain(clause)
     for part in parts:
-        for m in re.finditer(rf"(?<!\w){re.escape(part)}", clause):
-            given = re.search(r"([A-Z][\w'-]+)\s+$", clause[:m.start()])
-            if given and given.group(1) not in parts and part == parts[-1]:
+        for m in re.finditer(rf"(?<!\w){re.escape(part)}", text):
+            given = re.search(r"([A-Z][\w'-]+)\s+$", text[:m.start()])
+            if given and part == parts[-1] and len(parts) > 1 and given.group(1) != parts[0]:
                 continue  # "Birgit Nilsson" is someone else than "Birgitta Nilsson"
             return True
     return False
+
+
+def plain(text: str) -> str:
+    """Without accents: "Porfírio Juárez" and "Porfirio Juarez" are one name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
