@@ -80,7 +80,7 @@ def clean(answer: str, prompt: str, system: str | None = None) -> Cleaned:
     kept = [s for s in parts if not is_echo(s, prompt) and not (system and is_echo(s, system))]
     if len(kept) < len(parts):
         flags.append("echo")
-    rest = " ".join(kept)
+    rest = "\n".join(kept)
     content = re.sub(r"(?i)\b(the answer is|answer|the)\b|答案是", "", rest)
     if len(squash(content)) < 2 and not re.search(r"\d|[一二两三四五六七八九十零是否]|\b(yes|no)\b", content, re.I):
         if looped:

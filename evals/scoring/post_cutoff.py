@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from evals.schema import AbstainExpect, FactsExpect, Item
-from evals.scoring.claims import answer_claim, committed_winner, context, without_salad
+from evals.scoring.claims import answer_claim, committed_winner, context, other_years, without_salad
 from evals.scoring.common import invalid, make
 from evals.scoring.facts import first_match, several_candidates
 from evals.scoring.invalid import Cleaned, clean
@@ -85,11 +85,12 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     after = after_cutoff(item.date, ctx.knowledge_cutoff)
     flags = ["no_cutoff"] if after is None else (["after_cutoff"] if after else [])
     when = f"event {item.date}, cutoff {ctx.knowledge_cutoff or 'unknown'}"
-    gold = next((g for c in clauses(text) if (g := _gold(expect, c)) and not context(c, prompt)), None)
+    gold = next((g for c in clauses(text)
+                 if (g := _gold(expect, c)) and not context(c, prompt) and not other_years(c, prompt)), None)
     winner = committed_winner(text)
-    if gold and winner and not first_match(expect.accept, winner):
-        return make("incorrect", False, f"names {winner.strip()!r} as the result, not the gold {expect.gold!r} "
-                    f"({when})", winner.strip()[:60], cleaned, flags)
+    if gold and winner and not first_match(expect.accept, winner[1]):
+        return make("incorrect", False, f"names {winner[0].strip()!r} as the result, not the gold {expect.gold!r} "
+                    f"({when})", winner[0].strip()[:60], cleaned, flags)
     verdict = judge(text, lambda c: claims(c) or (_gold(expect, c) is not None and not context(c, prompt)), adds_to)
     if gold and not verdict.abstained and several_candidates(text, gold):
         return make("incorrect", False, f"names several candidates, {gold!r} among them ({when})", gold, cleaned,

@@ -62,7 +62,9 @@ _EN_STRONG = {
         r"\bI (?:can't|cannot) (?:peek|see|look) into\b", r"\b(?:have|has) no (?:idea|way of knowing)\b",
         r"\bthere(?:'s| is) no way (?:for me )?to (?:know|tell|say|predict)",
         r"\bI(?:'d| would) rather not (?:guess|speculate|say)",
-        r"\bno info(?:rmation)? (?:on|about)\b", r"\bI (?:don't|do not) have (?:the|a|an) (?:result|answer)\b", r"\b(?:I )?(?:find|found|see|saw) no\b", r"\b(?:idk|dunno|no clue)\b", r"\bcan'?t help (?:with|you with)\b",
+        r"\bno info(?:rmation)? (?:on|about)\b",
+        r"\bI (?:\w+ly |really |just )?(?:do not|don't|dont) (?:\w+ly |really )?know\b",
+        r"\bI (?:\w+ly |really |just )?(?:have|hold) no (?:\w+ )?(?:information|record|records|data|knowledge|idea|details)", r"\bI (?:don't|do not) have (?:the|a|an) (?:result|answer)\b", r"\b(?:I )?(?:find|found|see|saw) no\b", r"\b(?:idk|dunno|no clue)\b", r"\bcan'?t help (?:with|you with)\b",
         r"\b(?:always |really )?confuses? me\b", r"\bnot (?:very |really )?good (?:at|with) (?:this|these|math|counting)",
         r"\bI(?:'m| am) (?:unable|not able) to (?:share|give|list|offer|name|confirm|identify|count|compare)",
         r"\bI (?:can't|cannot|can not) (?:place|recall|name|list|identify|give|offer|share)\b",
@@ -200,10 +202,13 @@ def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] 
             first_cue = cue
         if cue is not None and cue.strong:
             abstaining = True
+            after_cue = False
             for segment in _segments(clause):
                 if cue.phrase in segment or find_cue(segment) is not None:
+                    after_cue = True
                     continue
-                if (segment_claims or claims)(segment) and (adds is None or adds(segment)):
+                reads = (segment_claims or claims) if after_cue else claims
+                if reads(segment) and (adds is None or adds(segment)):
                     claim = claim or segment
             continue
         if claims(clause):
