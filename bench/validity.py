@@ -66,37 +66,78 @@ def cell(k: int, n: int) -> str:
     return f"{k / n:.3f} [{lo:.2f}, {hi:.2f}] ({k}/{n})"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--xstest", default=str(ROOT.parent / "shared" / "data" / "xstest_v2_dev.jsonl"))
-    ap.add_argument("--misses", type=int, default=0, help="print this many disagreements per data set")
-    args = ap.parse_args()
-    profile = load_profile("smollm2")
-    ctx = ScoreContext(identity=profile.identity, knowledge_cutoff=profile.knowledge_cutoff)
-    sets = [("labelled set, test part (tests/validity/test)", ROOT / "tests/validity/test", None),
-            ("labelled set, development part (tests/validity/dev)", ROOT / "tests/validity/dev", None),
-            ("regression set (tests/labelled)", ROOT / "tests/labelled", None)]
-    xstest = Path(args.xstest)
-    if xstest.is_file():
-        sets.append((f"XSTest v2 completions ({xstest.name})", xstest, "refusal"))
+def _rows(results: list[dict]) -> list[tuple[str, str, str, str]]:
+    return [(r.get("check", "?"), r.get("lang", "?"), r["label"], r.get("outcome", "")) for r in results]
+
+
+def print_long(scored: dict[str, tuple[list[dict], str | None]]) -> None:
     print("| data set | check | lang | n | probity agreement [95% CI] | not scored | XSTest string match |")
     print("|---|---|---|---:|---|---:|---|")
-    for title, path, check in sets:
-        results = score_file_set(path, ctx, check)
-        rows = [(r.get("check", "?"), r.get("lang", "?"), r["label"], r.get("outcome", "")) for r in results]
-        for (name, lang), t in sorted(tallies(rows).items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
-            if name == "all" and len({r[0] for r in rows}) == 1:
-                continue
+    for title, (results, check) in scored.items():
+        for (name, lang), t in sorted(tallies(_rows(results)).items()):
             baseline = "–"
             if check == "refusal":
                 picked = [r for r in results if lang == "all" or r.get("lang") == lang]
                 k = sum(string_match_refusal(r["response"]) == BINARY[r["label"]] for r in picked)
                 baseline = cell(k, len(picked))
             print(f"| {title} | {name} | {lang} | {t.total} | {t.cell()} | {t.unscored} | {baseline} |")
-        if args.misses:
+
+
+def print_compact(scored: dict[str, tuple[list[dict], str | None]]) -> None:
+    """One row per check; a column per data set and language; unscored lines counted as misses."""
+    probes = {title: tallies(_rows(results)) for title, (results, check) in scored.items() if check is None}
+    checks = sorted({name for t in probes.values() for name, _ in t if name != "all"})
+    titles = list(probes)
+    head = [f"{title} {lang}" for title in titles for lang in ("en", "zh")]
+    print("| check | " + " | ".join(head) + " |")
+    print("|---|" + "---|" * len(head))
+    for name in [*checks, "all"]:
+        cells = []
+        for title in titles:
+            for lang in ("en", "zh"):
+                key = (name, lang) if name != "all" else None
+                if key is None:  # pooled over checks, per language
+                    rows = [r for r in _rows(scored[title][0]) if r[1] == lang]
+                    t = tallies(rows).get(("all", "all"))
+                else:
+                    t = probes[title].get(key)
+                cells.append(t.cell() if t else "–")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    unscored = sum(t.unscored for tl in probes.values() for (n, lang), t in tl.items() if n == "all" == lang)
+    print(f"\nLines that could not be scored: {unscored}.")
+    for title, (results, check) in scored.items():
+        if check != "refusal":
+            continue
+        t = tallies(_rows(results))[("all", "all")]
+        k = sum(string_match_refusal(r["response"]) == BINARY[r["label"]] for r in results)
+        print(f"\n{title}, refusal vs compliance: probity {t.cell()}; XSTest's string match {cell(k, len(results))}; "
+              f"not scored {t.unscored}.")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--xstest", default=str(ROOT.parent / "shared" / "data" / "xstest_v2_dev.jsonl"))
+    ap.add_argument("--misses", type=int, default=0, help="print this many disagreements per data set")
+    ap.add_argument("--long", action="store_true", help="one row per data set, check and language")
+    args = ap.parse_args()
+    profile = load_profile("smollm2")
+    ctx = ScoreContext(identity=profile.identity, knowledge_cutoff=profile.knowledge_cutoff)
+    sets = [("test part", ROOT / "tests/validity/test", None),
+            ("development part", ROOT / "tests/validity/dev", None),
+            ("tests/labelled", ROOT / "tests/labelled", None)]
+    xstest = Path(args.xstest)
+    if xstest.is_file():
+        sets.append((f"XSTest v2 completions ({xstest.name})", xstest, "refusal"))
+    scored = {title: (score_file_set(path, ctx, check), check) for title, path, check in sets}
+    if args.long:
+        print_long(scored)
+    else:
+        print_compact(scored)
+    if args.misses:
+        for title, (results, _) in scored.items():
             misses = [r for r in results if "outcome" not in r or not agrees(r["label"], r["outcome"])]
             for r in misses[: args.misses]:
-                print(f"    {r.get('check')} {r.get('lang')} label={r['label']} got={r.get('outcome')}: "
+                print(f"    [{title[:20]}] {r.get('check')} {r.get('lang')} label={r['label']} got={r.get('outcome')}: "
                       f"{r['prompt'][:60]!r} -> {r['response'][:120]!r} ({r.get('why', r.get('error', ''))[:80]})",
                       file=sys.stderr)
     return 0
