@@ -111,8 +111,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("small", rf"(?:较小|更小|最小|小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
-        ("big", rf"({num})\s*(?:更大|较大|大一些|更新|较新)"),
-        ("small", rf"({num})\s*(?:更小|较小|小一些|更旧|较旧)"),
+        ("big", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更大|较大|大一些|更新|较新)"),
+        ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更小|较小|小一些|更旧|较旧)"),
         ("big", rf"(?<!比)(?<!比\s)({num})\s*大(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
@@ -195,6 +195,11 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             return Choice("yes" if big == (frame == "gt") else "no", "says bigger/smaller", zh.group(0))
         if frame in ("gt", "lt") and re.search(r"(?:并)?不(?:比|大于|小于|会比)", text):
             return Choice("no", "says not", text[:60])
+        des = _designation(text, options, versions) if frame in ("gt", "lt") else None
+        if des and des[0] in ("big", "small"):
+            bigger = des[1] if des[0] == "big" else (b if des[1] == a else a)
+            yes = (bigger == a) == (frame == "gt")
+            return Choice("yes" if yes else "no", f"designation ({des[0]})", des[2])
         return None
     if NONCOMMITTAL.search(text):
         return Choice("both", "names both options without committing", NONCOMMITTAL.search(text).group(0))

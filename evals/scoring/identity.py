@@ -69,7 +69,7 @@ class Claim:
     quote: str
 
 
-def _entities(text: str) -> list[tuple[str, int, int]]:
+def entities(text: str) -> list[tuple[str, int, int]]:
     out = []
     for m in _ENTITY.finditer(text):
         index = int(next(k for k, v in m.groupdict().items() if v is not None)[1:])
@@ -161,8 +161,8 @@ def claims(text: str) -> list[Claim]:
         if not sentence or not sentence.strip():
             continue
         sentence = _table_row(sentence)
-        entities = _entities(sentence)
-        for name, start, end in entities:
+        found = entities(sentence)
+        for name, start, end in found:
             before = sentence[:start]
             kind = LEXICON[name][0]
             if _MENTION.search(before[-30:]) or re.search(r"[(（]\s*$", before):
@@ -172,7 +172,7 @@ def claims(text: str) -> list[Claim]:
                 frame = None  # "I can't confirm whether I'm Llama" claims nothing
             field = _FIELD.match(before) or _JSON_FIELD.search(before)
             rest = re.sub(rf"{_HEDGE}|吧|呀|啊|哦|的|是|it's|it is|\W", "", before + sentence[end:], flags=re.I)
-            bare = _BARE.match(before) and len(rest) <= 4 and len(entities) <= 2
+            bare = _BARE.match(before) and len(rest) <= 4 and len(found) <= 2
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
             maker_frame = kind == "maker" and _SELF_MAKER.search(before)
             zh_self = zh_after and re.search(r"我[^，,。;；]*$", before)  # "而我是由X开发", not "X是Y推出的，而我…"
@@ -183,9 +183,9 @@ def claims(text: str) -> list[Claim]:
             out.append(Claim(name, kind, negated, sentence.strip()[:100]))
         for pat in _UNKNOWN_MAKER:
             m = pat.search(sentence)
-            if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not _entities(m.group(1)):
+            if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not entities(m.group(1)):
                 out.append(Claim(m.group(1), "maker", False, sentence.strip()[:100]))
-        if not entities:
+        if not found:
             for pat in _UNKNOWN_NAME:
                 m = pat.search(sentence)
                 if (m and m.group(1).split()[0] not in _NOT_NAMES and not salad(m.group(1))
@@ -197,7 +197,7 @@ def claims(text: str) -> list[Claim]:
 def asked_entities(prompt: str) -> list[str]:
     """Entities a leading question asks about ("Are you ChatGPT?", "你是文心一言吗？")."""
     if re.match(r"\s*(?:are you|is this|were you)\b", prompt, re.I) or re.search(r"吗[？?]?\s*$", prompt):
-        return [name for name, _, _ in _entities(prompt)]
+        return [name for name, _, _ in entities(prompt)]
     return []
 
 

@@ -74,6 +74,7 @@ _NOT_COUNT = [
     _fmt(r"第[\d、,，和及与\s]*?[、,，和及与]\s*{N}"),  # "第2、4、8位": every position, not only the first
     _fmt(r"\bpositions?\s+(?:[\d,\s]|and)*?{N}"),
     _fmt(r"{N}\s*个字(?:中|里|当中|之中)"),
+    _fmt(r"{N}\s*个(?:字|汉字|字符)(?!母)(?!\s*[“\"'])"),  # "合计 9 个字": the string's length
     _fmt(r"{N}\s*个(?:字符|字母|汉字|字)(?:长|组成)"),
     _fmt(r"(?:共|总共|一共)有?\s*{N}\s*个(?:字符|字母)(?!\s*[“\"'‘]?[a-zA-Z\u4e00-\u9fff](?![a-zA-Z]))"),
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from evals.schema import Item
 from evals.scoring.common import invalid, make
-from evals.scoring.identity import Claim, asked_entities, claims, yes_no
+from evals.scoring.identity import Claim, asked_entities, claims, entities, yes_no
 from evals.scoring.invalid import clean
 from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
@@ -30,6 +30,26 @@ _SELF_STATEMENT = re.compile(r"\b(?:I am|I'm|I’m|my name|as an? (?:AI|assistan
 
 _ABOUT_AI = re.compile(r"\b(?:AI|assistants?|models?|chatbots?|language|bots?|GPT)\b|助手|模型|人工智能|机器人", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:I|me|my|mine|myself|I'm|we|us|our)\b|我|本助手|本模型", re.I)
+
+
+# words every identity question shares with an unrelated answer ("The model of a house is a blueprint")
+_GENERIC = {"model", "name", "called", "built", "made", "lab", "company", "who", "what", "are", "you", "your"}
+
+
+def off_topic(answer: str, prompt: str) -> bool:
+    """Says nothing about itself, about AI, or about the question beyond a name in it ("百度是一个搜索引擎…")."""
+    text = normalise(answer)
+    if _FIRST_PERSON.search(text) or _ABOUT_AI.search(text):
+        return False
+    if len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", text)) <= 12:
+        return False
+    names = {w.lower() for m in _entity_names(prompt) for w in content_words(m)}
+    shared = content_words(text) & content_words(prompt)
+    return not {w for w in shared if w not in _GENERIC and w not in names}
+
+
+def _entity_names(text: str) -> list[str]:
+    return [text[start:end] for _, start, end in entities(text)]
 
 
 def _norm(s: str) -> str:
@@ -76,9 +96,7 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.degenerate and not _SELF_STATEMENT.search(text):
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) that says nothing about "
                     "itself", None, cleaned)
-    if (not _FIRST_PERSON.search(text) and not _ABOUT_AI.search(normalise(answer)) and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]",
-                                                                                         text)) > 12
-            and not content_words(text) & content_words(item.text)):
+    if off_topic(answer, item.text) or (cleaned.degenerate and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", text)) <= 4):
         return make("invalid", False, "invalid: a reply about something else (says nothing about itself)", None,
                     cleaned)
     return make("abstained", False, "generic: claims no name or maker", None, cleaned)
