@@ -164,11 +164,16 @@ _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|cor
 
 
 def _final(found: list[Found], text: str) -> Found:
-    """The committed count: after the last self-correction if there is one ("2… wait, actually 3"),
-    an explicit statement ("so it's 3", "一共是3个") over a count in passing ("两个l加上一个l"),
-    and of those the last."""
+    """The committed count: after the last self-correction if there is one ("2… wait, actually 3",
+    "6… wait, no: 8"), an explicit statement ("so it's 3", "一共是3个") over a count in passing
+    ("两个l加上一个l"), and of those the last."""
     marks = [m.end() for m in _CORRECTION.finditer(text)]
     later = [f for f in found if marks and f.start > marks[-1]]
+    if marks and not later:
+        tail = [m for m in _ANY.finditer(text, marks[-1]) if to_decimal(m.group(0)) is not None]
+        if len({to_decimal(m.group(0)) for m in tail}) == 1:
+            m = tail[-1]
+            return Found(to_decimal(m.group(0)), m.group(0), "after a correction", m.start())  # type: ignore[arg-type]
     pool = later or found
     explicit = [f for f in pool if f.rule in _EXPLICIT]
     return max(explicit or pool, key=lambda f: f.start)
