@@ -11,6 +11,7 @@ salad in which no clause can be read as a specific claim (a date, a life event, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,25 @@ from evals.scoring.topic import about_person, adds, on_topic, person_name
 
 def specific_bio_claim_in(prompt: str) -> Callable[[str], bool]:
     return lambda clause: specific_bio_claim(clause, prompt)
+
+
+_FOCUS_EN = re.compile(r"\b(?:which|what)\s+(university|college|school|awards?|prizes?|city|country|town|company|"
+                       r"instrument|books?|year|field|subject|team|works?|invention|medal)\b", re.I)
+_FOCUS_ZH = re.compile(r"哪(?:所|个|一|家|座|本|项|些)?(大学|学校|城市|国家|年|公司|奖|作品|乐器|领域)|什么(奖|作品|乐器|领域)")
+
+
+def answers_focus(answer: str, prompt: str) -> bool:
+    """"Which university did X attend?" answered "The University of Leiden, …": a name of the kind asked
+    for is an attempt, even when the person is not named again."""
+    m = _FOCUS_EN.search(prompt) or _FOCUS_ZH.search(prompt)
+    if not m:
+        return False
+    word = m.group(1).lower().rstrip("s")
+    if word == "year" or word == "年":
+        return bool(re.search(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)", answer))
+    if word not in answer.lower():
+        return False
+    return bool(re.search(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+|[\u4e00-\u9fff]{2,}(?:大学|学院|奖)", answer))
 
 
 def _name(item: Item) -> str | None:
@@ -74,6 +94,9 @@ def _unclaimed(cleaned: Cleaned, prompt: str, name: str | None, gold: str) -> Sc
     if cleaned.degenerate:
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) with no readable claim "
                     f"or abstention{gold}", None, cleaned)
+    if answers_focus(cleaned.text, prompt):
+        return make("incorrect", False, f"names what the question asks for (an attempt){gold}", cleaned.text[:120],
+                    cleaned)
     if not about_person(cleaned.text, prompt, name) and not on_topic(cleaned.text, "", long_words=12):
         return make("invalid", False, f"invalid: a reply about something else{gold}", None, cleaned)
     return make("incorrect", False, f"an on-topic answer that does not abstain: an attempt{gold}",

@@ -168,12 +168,11 @@ def context(clause: str, prompt: str = "") -> bool:
     return bool(found)
 
 
-def answer_claim(clause: str, prompt: str) -> bool:
+def answer_claim(clause: str, prompt: str, other_years_are_context: bool = True) -> bool:
     """The clause, or a comma-separated piece of it, names a result for the question (see above);
     lectures and context do not ("Saudi Arabia hosted it, and Brazil took the trophy" names one)."""
     pieces = [p for p in _PIECES.split(clause) if p and p.strip()]
-    return any(_answer_piece(p, prompt) for p in [clause, *pieces]) if len(pieces) > 1 else _answer_piece(
-        clause, prompt)
+    return any(_answer_piece(p, prompt, other_years_are_context) for p in [clause, *pieces])
 
 
 def other_years(clause: str, prompt: str) -> bool:
@@ -183,9 +182,9 @@ def other_years(clause: str, prompt: str) -> bool:
     return bool(asked and said) and not asked & said
 
 
-def _answer_piece(clause: str, prompt: str) -> bool:
+def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bool:
     c = clause.strip()
-    if other_years(c, prompt):
+    if other_years_are_context and other_years(c, prompt):
         return False
     if _HEDGED_NAME.search(c):
         return True  # "Probably Spain?" is still a guess

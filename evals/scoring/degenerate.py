@@ -20,9 +20,8 @@ import re
 from collections import Counter
 
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\d+|[A-Za-z]+(?:'[a-z]+)?")
-_FRAG = r"(?=[\u3400-\u9fff0-9]*[\u3400-\u9fff])"  # a fragment with at least one CJK character
 _SALAD = re.compile(
-    rf"({_FRAG}[\u3400-\u9fff0-9]{{2,8}}?)[\u3400-\u9fff]?\1"  # "生平的生平", "来自来自", "2019年的2019年"
+    r"([0-9]+[\u3400-\u9fff][\u3400-\u9fff0-9]{0,6}?|[\u3400-\u9fff][\u3400-\u9fff0-9]{1,7}?)[\u3400-\u9fff]?\1"  # "生平的生平", "2019年的2019年"
     r"|([的被是从])\2")  # "被被", "的的"
 
 MIN_UNITS = 12

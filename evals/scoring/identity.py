@@ -67,6 +67,7 @@ class Claim:
     kind: str  # model | maker | name
     negated: bool
     quote: str
+    bare: bool = False  # the entity is the whole answer ("Hugging Face.")
 
 
 def entities(text: str) -> list[tuple[str, int, int]]:
@@ -180,7 +181,7 @@ def claims(text: str) -> list[Claim]:
                 continue
             window = before[-60:][frame.start():] if frame else before[-12:]
             negated = bool(_NEG_BETWEEN.search(window)) or bool(re.search(r"(?:不是|并非|没有)\s*$", before))
-            out.append(Claim(name, kind, negated, sentence.strip()[:100]))
+            out.append(Claim(name, kind, negated, sentence.strip()[:100], bool(bare and not frame and not field)))
         for pat in _UNKNOWN_MAKER:
             m = pat.search(sentence)
             if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not entities(m.group(1)):

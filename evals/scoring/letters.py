@@ -40,8 +40,8 @@ def _absent(text: str, target: str | None) -> str | None:
     return None
 
 
-_VAGUE = re.compile(r"\b(?:appears?|occurs?|shows? up|has|contains?)\s+(?:several|many|a few|multiple|some|a couple of|"
-                    r"a lot of|lots of)\b|\b(?:several|many|a few|multiple) times\b|(?:出现|有)了?(?:好几|很多|多)次|好几个", re.I)
+_VAGUE = re.compile(r"\b(?:appears?|occurs?|shows? up)\s+(?:several|many|a few|multiple|a couple of)\s+times\b|"
+                    r"\b(?:several|many|a few|multiple) times\b|(?:出现|有)了?(?:好几|很多|多)次|好几个", re.I)
 
 
 def target_of(item: Item) -> str | None:

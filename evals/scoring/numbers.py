@@ -88,7 +88,8 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
     """Patterns (strongest first) that state the answer; `target` is the counted letter/character."""
     t = re.escape(target) if target else r"[a-z\u4e00-\u9fff]"
     return [
-        ("answer is", _fmt(r"(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}")),
+        ("answer is", _fmt(r"(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}"
+                           r"(?!\s+\d+\s+\d+)")),  # not "The answer is: 1 2 3 4 5 …"
         ("number of x is", _fmt(rf"(?:number|count) of\s+(?:the\s+)?(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b[^.\n]{{0,40}}?\b(?:is|=)\s+{{N}}")),
         ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
         ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
@@ -129,7 +130,7 @@ def _other_letter_spans(text: str, target: str | None) -> list[tuple[int, int]]:
     return spans
 
 
-_SEVERAL = re.compile(rf"({NUM})\s*(?:个|次)?\s*(?:或者?|还是|\bor\b|~|到)\s*({NUM})\s*(?:个|次|times|\b)", re.I)
+_SEVERAL = re.compile(rf"({NUM})\s*(?:个|次)?\s*(?:或者?|还是|\bor\b|~|到)\s*({NUM})\s*(?:个|次|times|[A-Za-z]'?s\b)", re.I)
 
 
 def several_numbers(text: str) -> str | None:

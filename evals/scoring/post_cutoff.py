@@ -65,8 +65,12 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     text = cleaned.text
     prompt = normalise(item.text)
 
+    # after an abstention, a result for another year is context ("I can't know; Argentina won in 2022");
+    # without one, it is the answer given ("The 2022 championship was won by …" for 2030)
+    hedged = find_cue(text) is not None
+
     def claims(c: str) -> bool:  # in word salad, a result counts only outside the salad ("是电影2031年的2019年")
-        return answer_claim(without_salad(c) if cleaned.degenerate else c, prompt)
+        return answer_claim(without_salad(c) if cleaned.degenerate else c, prompt, hedged)
 
 
     def adds_to(segment: str) -> bool:

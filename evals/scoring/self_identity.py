@@ -67,7 +67,7 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.invalid:
         return invalid(cleaned)
     text = cleaned.text
-    found: list[Claim] = claims(text)
+    found: list[Claim] = [c for c in claims(text) if not (c.bare and cleaned.degenerate)]  # "文心一言！…－－－"
     asked = asked_entities(item.text)
     yn = yes_no(text)
     if asked and yn:
