@@ -77,7 +77,10 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
     for pat, kind in pats:
         for m in re.finditer(pat, text, re.I):
             hits.append((m.start(), m, kind))
-    for _, m, kind in sorted(hits, key=lambda h: h[0], reverse=True):  # the last statement is the answer
+    marks = [c.end() for c in _CORRECTION.finditer(text)]
+    after = [h for h in hits if marks and h[0] > marks[-1]]
+    ordered = sorted(after or hits, key=lambda h: h[0])
+    for _, m, kind in ordered:  # the first statement after a self-correction or conclusion, else the first
         if kind in (">", "<"):
             left, neg, right = m.group(1), m.group(2), m.group(3)
             if neg:
@@ -129,10 +132,19 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
                 found.append((kind == "answer", m.end(), kind, opt, m.group(0)))
     if not found:
         return None
-    _, _, kind, opt, quote = max(found)  # an explicit answer first, then the last one (a self-correction)
+    marks = [m.end() for m in _CORRECTION.finditer(text)]
+    later = [f for f in found if marks and f[1] > marks[-1]]
+    if later:  # after a self-correction or a conclusion, the first statement
+        _, _, kind, opt, quote = min(later, key=lambda f: f[1])
+    else:  # an explicit answer, else the first statement ("9.10 is newer, and 9.6 is the latest")
+        _, _, kind, opt, quote = min(found, key=lambda f: (not f[0], f[1]))
     return kind, opt, quote
 
 
+# where the final answer starts: a self-correction or a conclusion ("wait", "actually", "so", "所以", "等一下")
+_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let me (?:re)?check|so|therefore|thus|"
+                         r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
+                         r"综上|结论", re.I)
 NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"

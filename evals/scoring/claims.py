@@ -135,6 +135,7 @@ _ANSWER_VERB_EN = re.compile(
     re.I)
 _CONTEXT_EN = re.compile(
     r"\b(?:polls?|polling|lead|leading|tipped|favou?red|important|careful|caution|beware|"
+    r"(?:know|tell(?: you)?|say|sure|certain|predict|idea|confirm|unclear|clear)\s+(?:\w+\s+){0,2}?"
     r"(?:who|which \w+|whether|what)\s+(?:\w+ly\s+)?(?:won|wins|will|would|took|claimed|gets|got)|"
     r"defending|'d|"
     r"could|might|(?-i:may)|would|will|often|usually|typically|generally|tend to|candidates|contenders?|"
@@ -194,7 +195,9 @@ def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bo
         if not _ANSWER_ZH.search(c) or _CONTEXT_ZH.search(c) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
             return False
         return result_claim(c, prompt)
-    if not _ANSWER_VERB_EN.search(c) or context(c, prompt) or _NOT_CLAIM_EN.search(c):
+    verb = _ANSWER_VERB_EN.search(c) or (re.search(r"host|held", prompt, re.I)
+                                         and re.search(r"\b(?:held|hosted|took place)\b", c, re.I))
+    if not verb or context(c, prompt) or _NOT_CLAIM_EN.search(c):
         return False
     return result_claim(c, prompt)
 

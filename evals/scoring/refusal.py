@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evals.scoring.text import clauses, sentences
+from evals.scoring.text import clauses, contrast_parts, sentences
 
 _EN_STRONG = {
     "knowledge": [
@@ -84,7 +84,7 @@ _EN_STRONG = {
         r"\bhasn't (?:yet )?(?:happened|occurred|taken place|been)\b", r"\byet to (?:take place|be held|be "
         r"(?:played|decided|determined|announced|awarded)|happen|occur)",
         r"\b(?:is|are|will be) (?:still )?(?:in the future|a future event)", r"\bfuture events?\b",
-        r"\bnot (?:yet )?(?:known|determined|decided|available|announced|happened)\b",
+        r"\bnot (?:yet )?(?:known|determined|decided|available|announced|happened)\b(?! to be| for| as)",
         r"\bdoes not exist\b", r"\bdoesn't exist\b",
     ],
     "cutoff": [
@@ -196,12 +196,33 @@ def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] 
     first_cue: Cue | None = None
     abstaining = False
     claim: str | None = None
-    for clause in clauses(text):
+    for sentence in sentences(text):
+        state = _State()
+        _judge_sentence(sentence, claims, adds, segment_claims, state)
+        first_cue = first_cue or state.cue
+        abstaining = abstaining or state.abstaining
+        claim = claim or state.claim
+    return Verdict(abstained=abstaining and claim is None, cue=first_cue, claim=claim)
+
+
+@dataclass
+class _State:
+    cue: Cue | None = None
+    abstaining: bool = False
+    claim: str | None = None
+
+
+def _judge_sentence(sentence: str, claims: Callable[[str], bool], adds: Callable[[str], bool] | None,
+                    segment_claims: Callable[[str], bool] | None, state: _State) -> None:
+    """One sentence of `judge`: its clauses in order; after a clause with a strong cue, the clauses
+    that follow it ("…is not known for certain, but it is believed to be 1990") are read as segments."""
+    after_strong = False
+    for clause in [part.strip() for part in contrast_parts(sentence) if part and part.strip()]:
         cue = find_cue(clause)
-        if cue is not None and first_cue is None:
-            first_cue = cue
+        if cue is not None and state.cue is None:
+            state.cue = cue
         if cue is not None and cue.strong:
-            abstaining = True
+            state.abstaining = True
             after_cue = False
             for segment in _segments(clause):
                 if cue.phrase in segment or find_cue(segment) is not None:
@@ -209,13 +230,14 @@ def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] 
                     continue
                 reads = (segment_claims or claims) if after_cue else claims
                 if reads(segment) and (adds is None or adds(segment)):
-                    claim = claim or segment
+                    state.claim = state.claim or segment
+            after_strong = True
             continue
-        if claims(clause):
-            claim = claim or clause
+        reads = (segment_claims or claims) if after_strong else claims
+        if reads(clause) and (not after_strong or adds is None or adds(clause)):
+            state.claim = state.claim or clause
         elif cue is not None:
-            abstaining = True
-    return Verdict(abstained=abstaining and claim is None, cue=first_cue, claim=claim)
+            state.abstaining = True
 
 
 def detect(text: str) -> Cue | None:

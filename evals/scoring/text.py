@@ -22,7 +22,17 @@ def has_cjk(text: str) -> bool:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(text) if s and s.strip()]
+    """Sentences and lines; a line ending in a colon keeps the line that completes it ("was awarded
+    to:" + "- Elena Kara")."""
+    out: list[str] = []
+    for part in _SENT.split(text):
+        if not part or not part.strip():
+            continue
+        if out and out[-1].endswith((":", "：")):
+            out[-1] = out[-1] + " " + part.strip()
+        else:
+            out.append(part.strip())
+    return out
 
 
 def clauses(text: str) -> list[str]:
@@ -31,6 +41,11 @@ def clauses(text: str) -> list[str]:
     for sent in sentences(text):
         out.extend(part.strip() for part in _CONTRAST.split(sent) if part and part.strip())
     return out
+
+
+def contrast_parts(sentence: str) -> list[str]:
+    """A sentence split at contrastive conjunctions ("I'm not sure, but …")."""
+    return _CONTRAST.split(sentence)
 
 
 def squash(text: str) -> str:

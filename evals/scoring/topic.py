@@ -7,6 +7,7 @@ question and names nothing is a reply about something else (`invalid`).
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 
@@ -85,15 +86,28 @@ def about_person(clause: str, prompt: str, name: str | None = None) -> bool:
         return bool(content_words(clause) & content_words(prompt))
     if re.search(r"[\u4e00-\u9fff]", name):
         return name in clause or name[1:] in clause if len(name) >= 3 else name in clause
-    parts = [plain(p.strip(".,")) for p in name.split() if len(p.strip(".,")) >= 3]
-    text = plain(clause)
-    for part in parts:
-        for m in re.finditer(rf"(?<!\w){re.escape(part)}", text):
-            given = re.search(r"([A-Z][\w'-]+)\s+$", text[:m.start()])
-            if given and part == parts[-1] and len(parts) > 1 and given.group(1) != parts[0]:
+    parts = [plain(p.strip(".,")).lower() for p in name.split() if len(p.strip(".,")) >= 3]
+    words = re.findall(r"[\w'-]+", plain(clause).lower())
+    for i, word in enumerate(words):
+        if not any(_same_word(word, part) for part in parts):
+            continue
+        if len(parts) > 1 and _same_word(word, parts[-1]) and i > 0 and clause_cap(clause, words[i - 1]):
+            if not _same_word(words[i - 1], parts[0]) and words[i - 1] not in parts:
                 continue  # "Birgit Nilsson" is someone else than "Birgitta Nilsson"
-            return True
+        return True
     return False
+
+
+def _same_word(word: str, part: str) -> bool:
+    """The same name, allowing a typo or two ("Godofrede" for "Godofredo", "Zéoé" for "Zoé")."""
+    if word == part:
+        return True
+    return len(part) >= 4 and len(word) >= 3 and difflib.SequenceMatcher(None, word, part).ratio() >= 0.8
+
+
+def clause_cap(clause: str, word: str) -> bool:
+    """The word is capitalised where the clause writes it (a given name, not "the")."""
+    return bool(re.search(rf"(?<!\w){re.escape(word[:1].upper() + word[1:])}(?!\w)", plain(clause)))
 
 
 def plain(text: str) -> str:
