@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from evals.schema import AbstainExpect, FactsExpect, Item
-from evals.scoring.claims import bio_claim, specific_bio_claim
+from evals.scoring.claims import bio_claim, hedged_name, specific_bio_claim
 from evals.scoring.common import invalid, make
 from evals.scoring.facts import gold_match
 from evals.scoring.invalid import Cleaned, clean
@@ -60,10 +60,13 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.invalid:
         return invalid(cleaned)
     prompt, name = normalise(item.text), _name(item)
+    focus = bool(_FOCUS_EN.search(prompt) or _FOCUS_ZH.search(prompt))
 
     def claims(clause: str) -> bool:  # a claim about the person asked about, not about their town or field
         if cleaned.degenerate:  # salad: only a specific claim (its own test of what it is about)
             return specific_bio_claim(clause, prompt)
+        if focus and hedged_name(clause):  # "It may have been the Accademia di Napoli" for "Which university…?"
+            return True
         return bio_claim(clause) and about_person(clause, prompt, name)
 
     verdict = judge(cleaned.text, claims, lambda seg: adds(seg, prompt),

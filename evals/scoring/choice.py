@@ -69,6 +69,8 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
         (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
         (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
         (rf"({num})\s*(?:大于|高于|晚于|新于)\s*({num})", ">z"),
+        (rf"({num})[^，。.;；\d]{{0,16}}?[,，]\s*比\s*({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
+        (rf"({num})[^，。.;；\d]{{0,16}}?[,，]\s*比\s*({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
         (rf"({num})\s*(?:小于|低于|早于|旧于)\s*({num})", "<z"),
         (rf"({num})\s*(?:and|和|与|跟)\s*({num})\s*(?:are\s+(?:equal|the same)|相等|一样大|相同|大小相同)", "=z"),
         (rf"({num})\s*(?:is\s+)?(?:equal to|the same as|equals)\s*({num})", "=z"),
@@ -109,8 +111,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("answer", rf"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*({num})"),
         ("big", rf"the\s+{BIG}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("small", rf"the\s+{SMALL}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
-        ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
-        ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
+        ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
+        ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
         ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("small", rf"(?:较小|更小|最小|小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
@@ -125,7 +127,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
     found = []
     for kind, pat in pats:
         for m in re.finditer(pat, text, re.I):
-            if re.search(r"(?:比|较)[^,，。.!?！？]{0,12}$", text[:m.start(1)]):
+            if re.search(r"(?:比|较)[^,，。.!?！？]{0,20}$", text[:m.start(1)]):
                 continue  # "3.11 比 Python 3.9 更新": 3.9 is what it is compared with
             opt = option_for(m.group(1), options, versions)
             if opt:
@@ -145,7 +147,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let me (?:re)?check|so|therefore|thus|"
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
-NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"

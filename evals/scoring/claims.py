@@ -16,7 +16,8 @@ _BIO_EN = re.compile(
     r"developed|designed|composed|discovered|led|attended|invented|created|painted|taught|moved|grew up|began|"
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
-_BIO_ZH = re.compile(r"成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
+_BIO_ZH = re.compile(r"成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,16}?家(?=[，,。;；吧]|$)|主要(?:研究|从事)|"
+                     r"[，,]\s*[\u4e00-\u9fff]{0,6}(?:学家|作家|画家|诗人|工程师|教授)(?=[，,。;；]|$)|是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
                      r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为|一位|一名|闻名|著称|是.{0,8}(?:家|者|师|员)")
 _NOT_CLAIM_EN = re.compile(
     r"\b(?:you|your|please|let me know|I (?:can|could|would|will|'d|'ll|recommend|suggest)|common name|many people|"
@@ -150,6 +151,7 @@ _CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选(?
                          r"提醒|值得|重要|谨慎|任何|猜测|预测|不确定|风险|时间是|日期")
 _HEDGED_NAME = re.compile(
     r"^(?i:probably|maybe|perhaps|likely|most likely|I think|I guess|I'd (?:guess|say)|my guess is|my bet is|"
+    r"it (?:may|might|could) have been|it was perhaps|"
     r"it was (?:most )?(?:likely|probably)|(?:应该|可能|大概|估计|也许)(?:还|仍然|依然)?是|我猜(?:还)?是?)[,，:\s]*"
     r"(?i:(?:it was|it's|it is|that was)\s+)?(?i:(?:probably|likely|most likely)\s+)?(?i:the\s+)?"
     r"(?:[A-Z]|[\u4e00-\u9fff]|(?i:(?:about|around|roughly|approximately)\s+)?\d)"
@@ -158,6 +160,11 @@ _HEDGED_NAME = re.compile(
 
 
 _PIECES = re.compile(r"[,;，；]\s*|\s+(?:and|while|whereas)\s+|——|\s-\s")
+
+
+def hedged_name(clause: str) -> bool:
+    """A guess that names something: "Probably Carlos Alcaraz", "应该是新西兰队吧"."""
+    return bool(_HEDGED_NAME.search(clause.strip()))
 
 
 def context(clause: str, prompt: str = "") -> bool:
@@ -192,8 +199,12 @@ def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bo
     if not c or c.endswith(("?", "？")):
         return False
     if has_cjk(c) and not re.search(r"[A-Za-z]{3}", re.sub(r"[\u4e00-\u9fff]", "", c)):
-        if not _ANSWER_ZH.search(c) or _CONTEXT_ZH.search(c) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
+        answer = _ANSWER_ZH.search(c)
+        if not answer or _CONTEXT_ZH.search(c) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
             return False
+        if re.search(r"\d", answer.group(0)):  # "问的是2030年": a number only answers when the question lacks it
+            new_nums = set(re.findall(r"\d+(?:\.\d+)?", c)) - set(re.findall(r"\d+(?:\.\d+)?", prompt))
+            return bool(new_nums)
         return result_claim(c, prompt)
     verb = _ANSWER_VERB_EN.search(c) or (re.search(r"host|held", prompt, re.I)
                                          and re.search(r"\b(?:held|hosted|took place)\b", c, re.I))

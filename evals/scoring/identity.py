@@ -80,7 +80,8 @@ def entities(text: str) -> list[tuple[str, int, int]]:
 
 _UNKNOWN_NAME = [
     re.compile(r"\b(?:[Mm]y|[Yy]our) (?:model )?name(?: is|'s)\s+[\"'“]?(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
-    re.compile(r"\b(?:I am|I'm|I’m)\s+(?:called\s+)?(?:Dr\.?\s+)?([A-Z][a-z][\w-]+(?:\s+[A-Z][\w-]+)?)(?=[\s,.!])"),
+    re.compile(r"\b(?:I am|I'm|I’m)\s+(?:called\s+)?(?:Dr\.?\s+)?[\"“]?([A-Z][a-z][\w-]+(?:\s+[A-Z][\w-]+)?)[\"”]?(?=[\s,.!])"),
+    re.compile(r"我(?:是|叫)\s*[\"“「]([^\"”」]{1,12})[\"”」]"),
     re.compile(r"我(?:好像|可能|应该)?(?:叫|名叫|的名字是|的名字叫)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!~～\s]|[^\w]|$)"),
     re.compile(r"^\W*(?:name|model(?: name)?|名称|名字|模型)\s*[:：]\s*[\"“]?([A-Z][\w.-]+(?:\s+[A-Z0-9][\w.-]*)?)", re.I | re.M),
     re.compile(r"(?:名称|名字)(?:是|为|叫)\s*[\"“「]\s*([A-Za-z\u4e00-\u9fff][\w-]{0,20})"),
@@ -89,6 +90,7 @@ _UNKNOWN_NAME = [
 _NAMED = (r"(?:called|named|known (?:only |simply |just )?as|referred to as|goes by|go by|"
           r"call(?:s|ed)? (?:itself|themselves))")
 _UNKNOWN_MAKER = [
+    re.compile(r"由\s*([\u4e00-\u9fffA-Za-z]{2,12}?(?:公司|科技|实验室|集团|团队|Labs?|AI))\s*(?:研发|开发|训练|打造|推出)"),
     re.compile(r"^\W*(?:developer|creator|maker|company|organi[sz]ation|开发者|开发方|公司)\s*[:：]\s*[\"“]?"
                r"((?:[A-Z][\w-]+)(?:\s+[A-Z][\w-]+)*)", re.M),
     re.compile(r"\b(?:created|developed|trained|made|built|designed)\s+(?:me\s+)?by\s+(?:a company called\s+|the\s+)?"
@@ -149,6 +151,10 @@ def _self_frame(before: str) -> re.Match[str] | None:
     return max(hits, key=lambda m: m.start()) if hits else None
 
 
+_HUMAN = re.compile(r"\bI(?:'m| am) (?:a|an) (?:\w+ )?(?:student|human|person|man|woman|boy|girl|teacher|doctor|"
+                    r"\d+[- ]year[- ]old)\b|我是(?:一个|一名|一位)?[^，,。]{0,6}?(?:学生|人类|老师|男孩|女孩|医生)(?!助手)|我今年\S{1,4}岁")
+
+
 def claims(text: str) -> list[Claim]:
     """Self-claims and denials of lexicon entities, plus unknown self-names and makers.
 
@@ -176,8 +182,10 @@ def claims(text: str) -> list[Claim]:
             bare = _BARE.match(before) and len(rest) <= 4 and len(found) <= 2
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
             maker_frame = kind == "maker" and _SELF_MAKER.search(before)
-            zh_self = zh_after and re.search(r"我[^，,。;；]*$", before)  # "而我是由X开发", not "X是Y推出的，而我…"
-            if not (frame or field or bare or maker_frame or zh_self):
+            # "而我是由X开发", "可能是由X开发的吧" (the question is about itself), not "X是Y推出的，而我…"
+            zh_self = zh_after and re.search(r"(?:我是由|我由|我是|是由|由)\s*[^，,。;；]{0,6}$", before)
+            after_self = re.match(r"\s*(?:created|made|built|developed|trained)\s+me\b|\s*(?:开发|训练|研发|打造)了我", sentence[end:])
+            if not (frame or field or bare or maker_frame or zh_self or after_self):
                 continue
             window = before[-60:][frame.start():] if frame else before[-12:]
             negated = bool(_NEG_BETWEEN.search(window)) or bool(re.search(r"(?:不是|并非|没有)\s*$", before))
@@ -186,6 +194,9 @@ def claims(text: str) -> list[Claim]:
             m = pat.search(sentence)
             if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not entities(m.group(1)):
                 out.append(Claim(m.group(1), "maker", False, sentence.strip()[:100]))
+        human = _HUMAN.search(sentence)
+        if human and not found:
+            out.append(Claim("a human", "name", False, human.group(0)))
         if not found:
             for pat in _UNKNOWN_NAME:
                 m = pat.search(sentence)

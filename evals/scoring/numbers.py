@@ -105,6 +105,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
+        ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
         ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"
                          r"可能是?)[,，\s]*)?{N}(?=\s*(?:-|,|\.|!|。|，|$|\(|个|次|:))")),
     ]
@@ -159,7 +160,7 @@ def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     return False
 
 
-_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table"}
+_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N"}
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|correction|oops|I mean)\b|不对|等等|"
                          r"再数|重新数|再看|更正|其实|哦不", re.I)
 

@@ -96,7 +96,8 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if cleaned.degenerate and not _SELF_STATEMENT.search(text):
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) that says nothing about "
                     "itself", None, cleaned)
-    if off_topic(answer, item.text) or (cleaned.degenerate and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", text)) <= 4):
+    if off_topic(answer, item.text) or (cleaned.degenerate and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", text)) <= 4) or (
+            cleaned.degenerate and "without grammar" in cleaned.degenerate):
         return make("invalid", False, "invalid: a reply about something else (says nothing about itself)", None,
                     cleaned)
     return make("abstained", False, "generic: claims no name or maker", None, cleaned)
