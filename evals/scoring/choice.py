@@ -190,6 +190,10 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
     if frame in ("gt", "lt", "eq") or (frame is None and yes_no):
         if NONCOMMITTAL.search(text):
             return Choice("both", "names both answers without committing", NONCOMMITTAL.search(text).group(0))
+        marks = [m.end() for m in _CORRECTION.finditer(text)]
+        corrected = yes_no_answer(text[marks[-1]:].lstrip(" ,:-—")) if marks else None
+        if corrected:  # "Yes — hmm, actually no: …"
+            return Choice(corrected[0], "yes/no after a correction", corrected[1])
         yn = yes_no_answer(text)
         if yn:
             return Choice(yn[0], "leading yes/no", yn[1])
@@ -203,7 +207,7 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             return Choice("no", "says not equal", text[:60])
         if frame == "eq" and (_says_equal(text) or re.match(rf"{_HEDGE_HEAD}(?:等于|相等)", text.strip())):
             return Choice("yes", "says equal", text[:60])
-        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大|小|更大|更小)(?:的|了|一些|一点)?", text.strip())
+        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大|小|更大|更小)(?!数|于|时|学|心|说|部|写)(?:的|了|一些|一点)?", text.strip())
         if zh and frame in ("gt", "lt"):
             big = "大" in zh.group(1)
             return Choice("yes" if big == (frame == "gt") else "no", "says bigger/smaller", zh.group(0))

@@ -155,7 +155,7 @@ _HEDGED_NAME = re.compile(
     r"it was (?:most )?(?:likely|probably)|(?:应该|可能|大概|估计|也许)(?:还|仍然|依然)?是|我猜(?:还)?是?)[,，:\s]*"
     r"(?i:(?:it was|it's|it is|that was)\s+)?(?i:(?:probably|likely|most likely)\s+)?(?i:the\s+)?"
     r"(?:[A-Z]|[\u4e00-\u9fff]|(?i:(?:about|around|roughly|approximately)\s+)?\d)"
-    r"|(?:估计|可能|应该|大概|也许|好像|似乎|记得)(?:有[^，。]{1,4})?(?:还|仍然)?是(?!因为|由于|出于|虚构|编造)\s*[\u4e00-\u9fffA-Z]{2,}"
+    r"|(?:估计|可能|应该|大概率|大概|也许|好像|似乎|记得)(?:有[^，。]{1,4})?(?:还|仍然)?是(?!因为|由于|出于|虚构|编造)\s*[\u4e00-\u9fffA-Z]{2,}"
     r"|\beither (?:the )?[A-Z][^.!?]{1,40}\bor (?:the )?[A-Z]|[\u4e00-\u9fff]{2,8}(?:或者?|还是)[\u4e00-\u9fff]{2,8}(?:吧|之一)")
 
 
@@ -186,6 +186,11 @@ def answer_claim(clause: str, prompt: str, other_years_are_context: bool = True)
 def other_years(clause: str, prompt: str) -> bool:
     """The clause is about other years than the question ("Argentina won in 2022" for 2030)."""
     asked = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", prompt))
+    bowl = re.search(r"Super\s*Bowl\s+([IVXLC]+)\b", prompt, re.I)
+    if bowl:
+        from evals.scoring.post_cutoff import roman
+
+        asked.add(str(1966 + roman(bowl.group(1))))
     said = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", clause))
     return bool(asked and said) and not asked & said
 
@@ -217,6 +222,7 @@ _WINNER_STATEMENT = [
     re.compile(r"\b(?:winner|champion|laureate|recipient)s?\s*(?:is|was|were|:)\s+(?:the\s+)?([^.,;!?(\-]{2,60})",
                re.I),
     re.compile(r"\bwon by\s+(?:the\s+)?([^.,;!?]{2,60})", re.I),
+    re.compile(r"(?:^|[.!?;]\s+|\b(?:and|so|then)\s+)(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)\s+(?:won|claimed|took|lifted)\b"),
     re.compile(r"(?:\banswer\s*[:：]|答案\s*[:：是为])\s*(?:the\s+)?([^.,;!?，。；！？]{2,40})", re.I),
     re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:队)?(?:最终|最后)?(?:在决赛中)?(?:战胜|击败)了?[^，。]{0,10}?[，,]?(?:首次|再次)?"
                r"(?:夺得|获得|赢得)"),

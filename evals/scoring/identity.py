@@ -45,8 +45,9 @@ _NEG_EN = re.compile(r"\b(?:not|never|no)\b|n't\b|\bneither\b|\bunlike\b|\brathe
 _NEG_ZH = re.compile(r"不是|并非|并不是|不属于|而非|不像|不同于|与.{0,8}不同|没有")
 _SELF_EN = re.compile(
     r"\b(?:I am|I'm|I’m|Im|my name is|call me|as an?|I(?:'m| am) (?:probably|likely|maybe|actually|really)|"
+    r"I (?:might|may|could|must) be|"
     r"you(?:'re| are) (?:probably |likely |actually )?(?:talking|chatting|speaking) (?:to|with)|my weights come from|I was|I've been|I have been|I'm called|I am called|this is|"
-    r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|me\b|my (?:creators?|developers?|makers?|"
+    r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|(?<!let )(?<!Let )me\b|my (?:creators?|developers?|makers?|"
     r"model|company|training)|I(?:'m| am) (?:based on|built on|powered by|part of|a version of|trained by|"
     r"developed by|created by|made by|built by)|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))", re.I)
 _MENTION = re.compile(r"\b(?:compared? (?:me )?(?:to|with)|compare me to|compares? (?:me )?to|like|similar to|such as|"
@@ -131,17 +132,31 @@ _SELF_MAKER = re.compile(r"(?:\bI(?:'m| am| was| have been)|\bme\b|\bwe were)\s+
 _SELF_CELL = re.compile(r"^(?:me|I|myself|我|本模型|本助手)\b|^我", re.I)
 
 
-def _table_row(piece: str) -> str:
-    """A markdown table row read as "label: value" for its first value cell only: in "| Name | SmolLM2 |
-    Qwen |" the second column is someone else, and a header row ("| | Me | Qwen |") claims nothing."""
+def _cells(piece: str) -> list[str]:
+    return [c.strip() for c in piece.strip().strip("|").split("|")]
+
+
+def _self_column(piece: str) -> int | None:
+    """The column headed "Me" / "我" in a comparison table's header row, if any."""
+    if not piece.lstrip().startswith("|"):
+        return None
+    cells = _cells(piece)
+    return next((i for i, c in enumerate(cells) if i > 0 and _SELF_CELL.match(re.sub(r"[(（].*", "", c))), None)
+
+
+def _table_row(piece: str, self_col: int | None = None) -> str:
+    """A markdown table row read as "label: value" for the column about itself (the one headed "Me",
+    else the first value cell): in "| Name | SmolLM2 | Qwen |" the other column is someone else, and a
+    header row ("| | Me | Qwen |") claims nothing."""
     if not piece.lstrip().startswith("|"):
         return piece
-    cells = [c.strip() for c in piece.strip().strip("|").split("|")]
-    if len(cells) < 2 or not cells[1] or set("".join(cells)) <= set("-: "):
+    cells = _cells(piece)
+    if len(cells) < 2 or not cells[1] or set("".join(cells)) <= set("-: ") or _self_column(piece) is not None:
         return ""
     label = cells[0]
+    value = cells[self_col] if self_col is not None and self_col < len(cells) else cells[1]
     if _FIELD.match(label + ":") or _SELF_CELL.match(re.sub(r"[(（].*", "", label)):
-        return f"{label}: {cells[1]}" if not _SELF_CELL.match(label) else f"我是{cells[1]} {label}"
+        return f"{label}: {value}" if not _SELF_CELL.match(label) else f"我是{cells[1]} {label}"
     return ""
 
 
@@ -164,10 +179,15 @@ def claims(text: str) -> list[Claim]:
     between that statement and the entity ("I'm SmolLM2, not Llama", "我不是ChatGPT"). A mention in
     a comparison ("unlike ChatGPT", "和DeepSeek没有关系") is neither."""
     out: list[Claim] = []
+    self_col: int | None = None
     for sentence in _PIECE.split(text):
         if not sentence or not sentence.strip():
             continue
-        sentence = _table_row(sentence)
+        if sentence.lstrip().startswith("|"):
+            self_col = _self_column(sentence) if _self_column(sentence) is not None else self_col
+        else:
+            self_col = None
+        sentence = _table_row(sentence, self_col)
         found = entities(sentence)
         for name, start, end in found:
             before = sentence[:start]
@@ -215,7 +235,7 @@ def asked_entities(prompt: str) -> list[str]:
 
 def yes_no(answer: str) -> str | None:
     head = answer.strip().lstrip("*\"'“ ").lower()
-    if re.match(r"(?:yes|yeah|yep|correct|that's right|indeed)\b|(?:是的|是啊|对|没错|是我)", head):
+    if re.match(r"(?:yes|yeah|yep|correct|that's right|indeed)\b|(?:是的|是啊|对|没错|是我|(?:某种程度上)?算是)", head):
         return "yes"
     if re.match(r"(?:no|nope|not)\b|(?:不是|不|没有|并不是|并非)", head):
         return "no"

@@ -105,6 +105,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
+        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?['\"]?{t}['\"]?\s+(?:is|=)\s+{{N}}(?!\d|\.\d)")),
         ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
         ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"
                          r"可能是?)[,，\s]*)?{N}(?=\s*(?:-|,|\.|!|。|，|$|\(|个|次|:))")),
@@ -149,7 +150,8 @@ _OTHER_UNIT = re.compile(r"\s*(?:个|次)?\s*(?:字母|字符)?\s*[“\"'‘「]
 def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     """"另外还有一个“草”字", "作为一个人工智能": a count of something else, or 一 as an article."""
     after = text[m.end(1):]
-    listed = re.search(r"(?<![A-Za-z'\u4e00-\u9fff])([A-Za-z\u4e00-\u9fff])['\"]?\s*[:：]\s*\**\s*$", text[:m.start(1)])
+    listed = (re.search(r"[“\"']([A-Za-z\u4e00-\u9fff])[”\"']\s*(?:[:：]|有|出现了?)\s*\**\s*$", text[:m.start(1)])
+              or re.search(r"(?<![A-Za-z'\u4e00-\u9fff])([A-Za-z\u4e00-\u9fff])\s*[:：]\s*\**\s*$", text[:m.start(1)]))
     if target and listed and listed.group(1).lower() != target.lower():
         return True  # "- 月：3 个" counts another character
     unit = _OTHER_UNIT.match(after)
@@ -160,7 +162,7 @@ def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     return False
 
 
-_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N"}
+_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N", "x is N"}
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|correction|oops|I mean)\b|不对|等等|"
                          r"再数|重新数|再看|更正|其实|哦不", re.I)
 

@@ -53,7 +53,8 @@ def _gold(expect: FactsExpect, text: str) -> str | None:
             continue  # "I don't know whether Spain won" does not commit to Spain
         found = first_match(expect.accept, clause)
         if found and not re.search(r"(?:击败了?|战胜了?|赢了|负于|输给了?|\bbeat(?:ing)?|\bdefeat(?:ed|ing)|\bover|"
-                                   r"\bagainst|runner-up|亚军)\s*(?:the\s+)?$", clause[:clause.find(found)], re.I):
+                                   r"\bedg(?:ed|ing)|\bagainst|runner-up|亚军)\s*(?:the\s+)?[^，。,.;]{0,6}$",
+                                   clause[:clause.find(found)], re.I):
             return found  # "决赛赢了南非": the gold named as the loser is not the answer
     return None
 
@@ -90,9 +91,11 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     flags = ["no_cutoff"] if after is None else (["after_cutoff"] if after else [])
     when = f"event {item.date}, cutoff {ctx.knowledge_cutoff or 'unknown'}"
     gold = next((g for c in clauses(text)
-                 if (g := _gold(expect, c)) and not context(c, prompt) and not other_years(c, prompt)), None)
+                 if (g := _gold(expect, c)) and not context(c, prompt) and not (hedged and other_years(c, prompt))),
+                None)
     winner = committed_winner(text)
-    if gold and winner and not first_match(expect.accept, winner[1]):
+    truncated = winner is not None and re.search(r"\b[A-Z]$", winner[0].strip())  # "John J." cut at its initial
+    if gold and winner and not first_match(expect.accept, winner[1] if truncated else winner[0]):
         return make("incorrect", False, f"names {winner[0].strip()!r} as the result, not the gold {expect.gold!r} "
                     f"({when})", winner[0].strip()[:60], cleaned, flags)
     verdict = judge(text, lambda c: claims(c) or (_gold(expect, c) is not None and not context(c, prompt)), adds_to)
