@@ -147,7 +147,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let me (?:re)?check|so|therefore|thus|"
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
-NONCOMMITTAL = re.compile(r"\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+NONCOMMITTAL = re.compile(r"也可能是|也可以说|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"

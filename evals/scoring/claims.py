@@ -222,7 +222,8 @@ _WINNER_STATEMENT = [
     re.compile(r"\b(?:winner|champion|laureate|recipient)s?\s*(?:is|was|were|:)\s+(?:the\s+)?([^.,;!?(\-]{2,60})",
                re.I),
     re.compile(r"\bwon by\s+(?:the\s+)?([^.,;!?]{2,60})", re.I),
-    re.compile(r"(?:^|[.!?;]\s+|\b(?:and|so|then)\s+)(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)\s+(?:won|claimed|took|lifted)\b"),
+    re.compile(r"(?:^|[.!?;,]\s+|\b(?:and|so|then)\s+)(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)\s+"
+               r"(?:won|claimed|took|lifted)\b"),
     re.compile(r"(?:\banswer\s*[:：]|答案\s*[:：是为])\s*(?:the\s+)?([^.,;!?，。；！？]{2,40})", re.I),
     re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:队)?(?:最终|最后)?(?:在决赛中)?(?:战胜|击败)了?[^，。]{0,10}?[，,]?(?:首次|再次)?"
                r"(?:夺得|获得|赢得)"),

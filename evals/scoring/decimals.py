@@ -93,8 +93,10 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if choice is not None and cleaned.degenerate and "without grammar" in cleaned.degenerate:
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}); an option in it is "
                     "not a committed answer", None, cleaned)
+    cue = detect(cleaned.text)
+    if choice is not None and cue is not None and cue.strong and choice.rule in ("comparison statement", "bare option"):
+        choice = None  # "I'd rather not say; check `6.02 > 6.2` in Python": a comparison inside a refusal
     if choice is None:
-        cue = detect(cleaned.text)
         if cue:
             return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
         return make("invalid", False, f"invalid: commits to no option among {item.expect.options}", None,

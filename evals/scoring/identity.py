@@ -55,8 +55,8 @@ _MENTION = re.compile(r"\b(?:compared? (?:me )?(?:to|with)|compare me to|compare
                       r"other (?:assistants?|models?|AIs?|chatbots?)(?: like| such as)?|versus|vs\.?|or|guess|think of|"
                       r"assume|suspect|mistake me for|think I'm|think I am)\s*(?:the\s+)?$"
                       r"|(?:像|类似|比如|例如|和|与|跟|同|或)\s*$", re.I)
-_SELF_ZH = re.compile(r"我(?:(?:可能|应该|大概率|大概|也许|好像|似乎|就|其实|确实|仍然|还|算)*(?:是|叫|名叫|的名字|的名称|由|来自|属于|基于)|的开发者|"
-                      r"的开发团队|的创造者|被|背后的模型|的模型|:)|本模型|本助手|(?:训练|开发|创造|打造|研发)(?:了)?我的(?:是|为)|"
+_SELF_ZH = re.compile(r"我(?:(?:可能|应该|大概率|大概|也许|好像|似乎|就|其实|确实|仍然|还|算|则)*(?:是|叫|名叫|的名字|的名称|由|来自|属于|基于)|的开发者|"
+                      r"的开发团队|的创造者|被|背后的模型|的(?:底层|基础|基座)?模型(?:是)?|:)|本模型|本助手|(?:训练|开发|创造|打造|研发)(?:了)?我的(?:是|为)|"
                       r"^\W*(?:应该|可能|大概|也许|估计|我猜)(?:还)?是\s*$|而是\s*(?:\S{0,16})?$")
 _MAKER_FRAME = re.compile(r"(?:created|developed|trained|made|built|designed|programmed|released|owned|produced|"
                           r"founded|brought to you)\s+by|由|开发|训练|研发|打造|推出|构建", re.I)
@@ -203,7 +203,8 @@ def claims(text: str) -> list[Claim]:
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
             maker_frame = kind == "maker" and _SELF_MAKER.search(before)
             # "而我是由X开发", "可能是由X开发的吧" (the question is about itself), not "X是Y推出的，而我…"
-            zh_self = zh_after and re.search(r"(?:我是由|我由|我是|是由|由)\s*[^，,。;；]{0,6}$", before)
+            zh_self = zh_after and (re.search(r"(?:我是由|我由|我是)\s*[^，,。;；]{0,6}$", before) or (
+                re.search(r"(?:是由|由)\s*$", before) and not entities(before)))
             after_self = re.match(r"\s*(?:created|made|built|developed|trained)\s+me\b|\s*(?:开发|训练|研发|打造)了我", sentence[end:])
             if not (frame or field or bare or maker_frame or zh_self or after_self):
                 continue
@@ -212,7 +213,8 @@ def claims(text: str) -> list[Claim]:
             out.append(Claim(name, kind, negated, sentence.strip()[:100], bool(bare and not frame and not field)))
         for pat in _UNKNOWN_MAKER:
             m = pat.search(sentence)
-            if m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not entities(m.group(1)):
+            if (m and m.group(1).removeprefix("The ").split()[0] not in _NOT_NAMES and not entities(m.group(1))
+                    and not re.search(r"哪|某|一个|一家|领先|专业|优秀|顶尖|先进|知名|我们", m.group(1))):
                 out.append(Claim(m.group(1), "maker", False, sentence.strip()[:100]))
         human = _HUMAN.search(sentence)
         if human and not found:
@@ -221,6 +223,7 @@ def claims(text: str) -> list[Claim]:
             for pat in _UNKNOWN_NAME:
                 m = pat.search(sentence)
                 if (m and m.group(1).split()[0] not in _NOT_NAMES and not salad(m.group(1))
+                        and not re.search(r"什么|谁|哪", m.group(1))
                         and not _NEG_EN.search(sentence[:m.start(1)][-20:])):
                     out.append(Claim(m.group(1), "name", False, sentence.strip()[:100]))
     return out

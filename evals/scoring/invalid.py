@@ -47,6 +47,9 @@ def is_echo(sentence: str, prompt: str) -> bool:
     s, p = squash(sentence), squash(prompt)
     if not s or not p or _YES_NO_START.match(sentence) or new_content(sentence, prompt):
         return False
+    if (re.search(r"^\W*(?:我|I\b|I'm)", sentence) and re.search(r"你|\byou\b", prompt, re.I)
+            and not re.search(r"[?？吗]\W*$", sentence)):
+        return False  # "我是一个乐于助人的助手" answers "你是一个乐于助人的助手", it does not echo it
     if similar(sentence, prompt) >= 0.85:
         return True
     if len(s) >= 6 and s in p and len(s) >= 0.3 * len(p):

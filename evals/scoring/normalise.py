@@ -1,7 +1,8 @@
 """The one normalisation step every scorer sees (applied in `invalid.clean`, and to prompts read by a
 check): Unicode NFKC (full-width forms, ligatures, ellipsis), typographic quotes and apostrophes to
 ASCII, dashes and minus signs to "-", no-break and other spaces to " ", zero-width characters and
-soft hyphens removed, markdown emphasis, inline code marks and heading markers removed.
+soft hyphens removed, markdown emphasis, inline code marks and heading markers removed, and traditional Chinese characters
+converted to simplified ones (OpenCC's t2s tables), so one set of Chinese cues reads both scripts.
 
 Chinese full stops and enumeration commas (。、) are not compatibility forms and stay as they are;
 full-width commas, colons, question and exclamation marks become their ASCII forms under NFKC.
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
 
 _MAP = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'", "`": "",
@@ -30,6 +33,14 @@ _EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.S)
 _SPACES = re.compile(r"[ \t]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    from opencc import OpenCC
+
+    return OpenCC("t2s").convert
 
 
 def normalise(text: str) -> str:
@@ -47,4 +58,6 @@ def normalise(text: str) -> str:
     out = _EM_UNDER.sub(r"\1", out)
     out = _STRIKE.sub(r"\1", out)
     out = out.replace("'''", "").replace('"""', "")
+    if _CJK.search(out):
+        out = _t2s()(out)
     return _SPACES.sub(" ", out)

@@ -92,7 +92,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
                            r"(?!\s+\d+\s+\d+)")),  # not "The answer is: 1 2 3 4 5 …"
         ("number of x is", _fmt(rf"(?:number|count) of\s+(?:the\s+)?(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b[^.\n]{{0,40}}?\b(?:is|=)\s+{{N}}")),
         ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
-        ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
+        ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthere (?:are|is)|\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
                       r"\bin total|\btotal of|\baltogether|\bit(?:'s| is)|所以(?:是|有)?|一共(?:是|有)?|总共(?:是|有)?|"
                       r"合计|共计|应该是|大概是|是)[:：\s]*(?:just |only |exactly )?{N}(?!\d|\.\d)")),
         ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
@@ -105,7 +105,8 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
-        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?['\"]?{t}['\"]?\s+(?:is|=)\s+{{N}}(?!\d|\.\d)")),
+        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:\s+in\s+\S+)?\s+(?:is|=)\s+{{N}}"
+                        r"(?!\d|\.\d)")),
         ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
         ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"
                          r"可能是?)[,，\s]*)?{N}(?=\s*(?:-|,|\.|!|。|，|$|\(|个|次|:))")),
@@ -157,6 +158,9 @@ def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     unit = _OTHER_UNIT.match(after)
     if target and unit and re.match(r"\s*(?:个|次)?\s*(?:字母|字符)?\s*[“\"'‘「]", after):
         return unit.group(1).lower() != target.lower()
+    letter = re.match(r"\s*([a-zA-Z])'?s\b", after)
+    if target and letter and letter.group(1).lower() != target.lower():
+        return True  # "There are 2 m's and 1 g"
     if m.group(1) == "一":
         return not (unit and target and unit.group(1).lower() == target.lower())
     return False

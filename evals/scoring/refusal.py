@@ -64,6 +64,7 @@ _EN_STRONG = {
         r"\bI(?:'d| would) rather not (?:guess|speculate|say)",
         r"\bno info(?:rmation)? (?:on|about)\b", r"\bI (?:don't|do not) trust my\b",
         r"\bI want to be careful not to (?:spread|give|share|state)", r"\bnot to spread misinformation\b",
+        r"\bI want to be careful with\b", r"\bI (?:can|may|might) (?:sometimes |easily )?misremember\b",
         r"\bI (?:\w+ly |really |just )?(?:do not|don't|dont) (?:\w+ly |really )?know\b",
         r"\bI (?:\w+ly |really |just )?(?:have|hold) no (?:\w+ )?(?:information|record|records|data|knowledge|idea|details)", r"\bI (?:don't|do not) have (?:the|a|an) (?:result|answer)\b", r"\b(?:I )?(?:find|found|see|saw) no\b", r"\b(?:idk|dunno|no clue)\b", r"\bcan'?t help (?:with|you with)\b",
         r"\b(?:always |really )?confuses? me\b", r"\bnot (?:very |really )?good (?:at|with) (?:this|these|math|counting)",
@@ -115,7 +116,7 @@ _ZH_STRONG = {
         r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)", r"不(?:太)?确定",
         r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)",
         r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"不造|不晓得|不(?:太)?擅长|怕(?:数|算|说|答)?错|无法百分之百|不是预言家|数学不好|"
-        r"搞不清|没把握|不(?:讨论|谈论|评论)|没(?:有)?查到|没找到|没(?:法|办法)(?:可靠|准确)?(?:地)?(?:数|计数|统计|比较)|犯迷糊|不(?:瞎|乱)(?:说|猜)|未(?:见|曾见|发现|查到|找到|见著录)|未敢|不敢(?:妄|臆|乱)|(?:未|不)可妄言|"
+        r"搞不清|没把握|未详|失考|阙疑|不(?:讨论|谈论|评论)|没(?:有)?查到|没找到|没(?:法|办法)(?:可靠|准确)?(?:地)?(?:数|计数|统计|比较)|犯迷糊|不(?:瞎|乱)(?:说|猜)|未(?:见|曾见|发现|查到|找到|见著录)|未敢|不敢(?:妄|臆|乱)|(?:未|不)可妄言|"
         r"(?:已)?(?:逾|超出|超过)(?:了)?(?:本模型|我的)?(?:的)?知识|(?:可能|也许|容易)(?:会)?(?:出现|犯|出)(?:误差|错误|偏差|错)|"
         r"无法(?:讨论|谈论|评论|回答|涉及|确保|获知|保证)", r"(?:没有|并没有|不存在|查无)(?:一位|一个|任何|这位)?(?:叫|名叫|名为|叫做)", r"无法(?:获取|获得|得到|访问)", r"不可能知道", r"(?:目前|现在)?无法确定",
         r"知识(?:截止|截至|只到|仅到)", r"训练数据(?:只|仅|截止|截至|停留)", r"(?:数|算|比)不(?:准|清|出来)", r"为(?:了)?避免(?:给出)?(?:错误|误导)", r"(?:无|失|待|不可)考", r"不详",
@@ -197,7 +198,15 @@ def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] 
     first_cue: Cue | None = None
     abstaining = False
     claim: str | None = None
-    for sentence in sentences(text):
+    parts = sentences(text)
+    if adds is not None and any((c := find_cue(p)) is not None and c.strong for p in parts):
+        # beside an abstention, only a claim that adds to the question counts ("刘志强，诗人，生年未详")
+        plain_claims = claims
+
+        def claims(clause: str) -> bool:
+            return plain_claims(clause) and adds(clause)
+
+    for sentence in parts:
         state = _State()
         _judge_sentence(sentence, claims, adds, segment_claims, state)
         first_cue = first_cue or state.cue

@@ -60,7 +60,7 @@ def similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-_LOOPS = ((re.compile(r"(.{3,200}?)(?:\s*\1){2,}", re.S), 24), (re.compile(r"((?:(?!\d).){1,2}?)\1{4,}", re.S), 5))  # "诗诗诗诗诗", not "0.333333"
+_LOOPS = ((re.compile(r"(.{3,200}?)(?:\s*\1){2,}", re.S), 24), (re.compile(r"((?:(?![\d.…\s]).){1,2}?)\1{4,}", re.S), 5))  # "诗诗诗诗诗", not "0.333333" or "……"
 
 
 def collapse_loops(text: str, min_span: int = 24) -> tuple[str, bool]:
