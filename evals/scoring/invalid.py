@@ -52,7 +52,8 @@ def is_echo(sentence: str, prompt: str) -> bool:
         return False  # "我是一个乐于助人的助手" answers "你是一个乐于助人的助手", it does not echo it
     if similar(sentence, prompt) >= 0.85:
         return True
-    if len(s) >= 6 and s in p and len(s) >= 0.3 * len(p):
+    if len(s) >= 6 and (any(s == squash(part) for part in sentences(prompt)) or (len(s) >= 20 and s in p
+                                                                              and len(s) >= 0.4 * len(p))):
         return True  # a sentence of the prompt repeated word for word
     # a declarative restatement ("9.11 比 9.9 大。") answers; a repeated question does not
     asks = re.search(r"[?？]|谁|哪|几|什么|多少|是否|吗|\b(?:which|who|what|how|whether)\b|^\s*(?:is|are|does|do)\b",
