@@ -116,8 +116,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("small", rf"(?:较小|更小|最小|小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
-        ("big", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更大|较大|大一些|更新|较新|比较大|比较新)"),
-        ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:比较小|比较旧)"),
+        ("big", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更大|较大|大一些|大一点|大些|更新|较新|比较大|比较新)"),
+        ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:比较小|比较旧|小一点|小些)"),
         ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更小|较小|小一些|更旧|较旧)"),
         ("big", rf"(?<!比)(?<!比\s)({num})\s*大(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
@@ -148,7 +148,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let me (?:re)?check|so|therefore|thus|"
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
-NONCOMMITTAL = re.compile(r"也可能是|也可以说|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+_SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不", re.I)
+NONCOMMITTAL = re.compile(r"也可能是|也可以说|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"
@@ -191,7 +192,7 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
     if frame in ("gt", "lt", "eq") or (frame is None and yes_no):
         if NONCOMMITTAL.search(text):
             return Choice("both", "names both answers without committing", NONCOMMITTAL.search(text).group(0))
-        marks = [m.end() for m in _CORRECTION.finditer(text)]
+        marks = [m.end() for m in _SELF_CORRECTION.finditer(text)]
         corrected = yes_no_answer(text[marks[-1]:].lstrip(" ,:-—")) if marks else None
         if corrected:  # "Yes — hmm, actually no: …"
             return Choice(corrected[0], "yes/no after a correction", corrected[1])

@@ -51,11 +51,16 @@ _SEGMENT = re.compile(r"[，,；;：:、]")
 
 
 def bio_claim(clause: str) -> bool:
+    """A biography claim in the clause, read per comma segment: "他1990年代获得过冰心散文奖，具体年份您再
+    核实一下" claims in its first segment, whatever the advice in the second."""
     if clause.rstrip().endswith(("?", "？")):
         return False
     if has_cjk(clause):
-        return bool(_BIO_ZH.search(clause)) and not _NOT_CLAIM_ZH.search(clause)
+        return any(_BIO_ZH.search(s) and not _NOT_CLAIM_ZH.search(s) for s in _CJK_SEGMENT.split(clause))
     return bool(_BIO_EN.search(clause)) and not _NOT_CLAIM_EN.search(clause)
+
+
+_CJK_SEGMENT = re.compile(r"[，,；;]")
 
 
 def _about_person(clause: str, prompt: str) -> bool:
@@ -129,7 +134,7 @@ def result_claim(clause: str, prompt: str) -> bool:
 # lacks, or a hedged bare name ("Probably Carlos Alcaraz", "应该是新西兰队吧"). Context does not answer
 # it: hosts, schedules, favourites, how the result is usually decided ("France and Brazil are strong").
 _ANSWER_VERB_EN = re.compile(
-    r"\b(?:won|wins|winner|winners|champions?|victory|victorious|defeated|beat|beating|elected|awarded to|"
+    r"\banswer(?: is|:)|\b(?:won|wins|winner|winners|champions?|victory|victorious|defeated|beat|beating|elected|awarded to|"
     r"chosen|selected|named|landed|launched|succeeded|"
     r"went to|goes to|received|took (?:the|home)|claimed|crowned|closed at|closed|settled at|reached|rose to|"
     r"fell to|stood at)\b|\$\s?\d|\d\s?%|\b(?:was|were|is|are)\s+(?:about |around |approximately |roughly )?\d",
@@ -144,7 +149,7 @@ _CONTEXT_EN = re.compile(
     r"if (?!I remember|I recall|memory serves)|once|when|historically|factors?|depend\w*|every|each|annual\w*|past|previous|recent|instead|"
     r"wish|unlike|such as|for example|e\.g\.)\b", re.I)
 # ("if I remember correctly it was Italy" answers; "if Brazil reach the final" does not: only the second is context)
-_ANSWER_ZH = re.compile(r"获得|赢得|夺冠|夺得|冠军(?:是|为|[:：])|获胜|当选|击败|战胜|授予(?:了)?|得主(?:是|为|[:：])|"
+_ANSWER_ZH = re.compile(r"答案(?:是|为|[:：])|获得|赢得|夺冠|夺得|冠军(?:是|为|[:：])|获胜|当选|击败|战胜|授予(?:了)?|得主(?:是|为|[:：])|"
                         r"收盘|价格(?:是|为)|收于|达到|(?:为|达|约|是)\s*\d|是\s*[《“\"「]")
 _CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选(?!人)|有望|预计|届时|将(?:由|在|于)|举办|举行|公布|"
                          r"颁发|实力|取决于|影响|因素|每年|历届|以往|过去|比如|例如|如果(?!我?没记错)|一旦|等到|关注|需要|注意|"
@@ -172,7 +177,7 @@ def context(clause: str, prompt: str = "") -> bool:
     not context, when the question asks who hosted."""
     found = (_CONTEXT_ZH if has_cjk(clause) else _CONTEXT_EN).findall(clause)
     if re.search(r"host|held|举办|举行|主办", prompt, re.I):
-        found = [f for f in found if not re.match(r"host|held|举办|举行", f, re.I)]
+        found = [f for f in found if not re.match(r"host|held|举办|举行|主办", f, re.I)]
     return bool(found)
 
 
@@ -204,8 +209,9 @@ def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bo
     if not c or c.endswith(("?", "？")):
         return False
     if has_cjk(c) and not re.search(r"[A-Za-z]{3}", re.sub(r"[\u4e00-\u9fff]", "", c)):
-        answer = _ANSWER_ZH.search(c)
-        if not answer or _CONTEXT_ZH.search(c) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
+        hosting = re.search(r"举办|举行|主办", prompt)
+        answer = _ANSWER_ZH.search(c) or (hosting and re.search(r"举办|举行|主办", c))
+        if not answer or context(c, prompt) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
             return False
         if re.search(r"\d", answer.group(0)):  # "问的是2030年": a number only answers when the question lacks it
             new_nums = set(re.findall(r"\d+(?:\.\d+)?", c)) - set(re.findall(r"\d+(?:\.\d+)?", prompt))

@@ -46,7 +46,8 @@ _NEG_ZH = re.compile(r"不是|并非|并不是|不属于|而非|不像|不同于
 _SELF_EN = re.compile(
     r"\b(?:I am|I'm|I’m|Im|my name is|call me|as an?|I(?:'m| am) (?:probably|likely|maybe|actually|really)|"
     r"I (?:might|may|could|must) be|"
-    r"you(?:'re| are) (?:probably |likely |actually )?(?:talking|chatting|speaking) (?:to|with)|my weights come from|I was|I've been|I have been|I'm called|I am called|this is|"
+    r"you(?:'re| are) (?:probably |likely |most likely |actually )?(?:talking|chatting|speaking) (?:to|with)|"
+    r"my weights come from|I was|I've been|I have been|I'm called|I am called|this is|"
     r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|(?<!let )(?<!Let )me\b|my (?:creators?|developers?|makers?|"
     r"model|company|training)|I(?:'m| am) (?:based on|built on|powered by|part of|a version of|trained by|"
     r"developed by|created by|made by|built by)|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))", re.I)
@@ -160,6 +161,10 @@ def _table_row(piece: str, self_col: int | None = None) -> str:
     return ""
 
 
+_CHAINED = re.compile(r"^\s*(?:(?:also |and |but )?(?:(?:developed|made|built|created|trained|released|fine-tuned)\s+by|"
+                      r"from|by)|由|来自|(?:the\s+)?)\s*(?:the\s+)?$", re.I)
+
+
 def _self_frame(before: str) -> re.Match[str] | None:
     """The last statement about itself in the text before an entity ("I'm", "我是", "made by")."""
     hits = list(_SELF_EN.finditer(before)) + list(_SELF_ZH.finditer(before))
@@ -194,8 +199,12 @@ def claims(text: str) -> list[Claim]:
             kind = LEXICON[name][0]
             if _MENTION.search(before[-30:]) or re.search(r"[(（]\s*$", before):
                 continue  # "compared to ChatGPT", "unlike Claude", "like Siri": a mention, not a claim
-            frame = _self_frame(before[-60:])
-            if frame and re.search(r"\b(?:whether|if)\s*$|是否\s*$", before[-60:][:frame.start()]):
+            near = re.split(r"[，,;；:：]|[\U0001F300-\U0001FAFF\u2600-\u27BF]", before[-60:])[-1]
+            frame = _self_frame(near)  # a statement about itself in the entity's own clause,
+            if frame is None and _CHAINED.match(near):  # or in the clause it continues ("I'm SmolLM2, made by X")
+                near = before[-60:]
+                frame = _self_frame(near)
+            if frame and re.search(r"\b(?:whether|if)\s*$|是否\s*$", near[:frame.start()]):
                 frame = None  # "I can't confirm whether I'm Llama" claims nothing
             field = _FIELD.match(before) or _JSON_FIELD.search(before)
             rest = re.sub(rf"{_HEDGE}|吧|呀|啊|哦|的|是|it's|it is|\W", "", before + sentence[end:], flags=re.I)
@@ -208,7 +217,7 @@ def claims(text: str) -> list[Claim]:
             after_self = re.match(r"\s*(?:created|made|built|developed|trained)\s+me\b|\s*(?:开发|训练|研发|打造)了我", sentence[end:])
             if not (frame or field or bare or maker_frame or zh_self or after_self):
                 continue
-            window = before[-60:][frame.start():] if frame else before[-12:]
+            window = near[frame.start():] if frame else before[-12:]
             negated = bool(_NEG_BETWEEN.search(window)) or bool(re.search(r"(?:不是|并非|没有)\s*$", before))
             out.append(Claim(name, kind, negated, sentence.strip()[:100], bool(bare and not frame and not field)))
         for pat in _UNKNOWN_MAKER:

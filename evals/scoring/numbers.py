@@ -105,7 +105,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
-        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:\s+in\s+\S+)?\s+(?:is|=)\s+{{N}}"
+        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:'?s)?(?:\s+in\s+\S+)?\s+(?:is|are|=)\s+{{N}}"
                         r"(?!\d|\.\d)")),
         ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
         ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"

@@ -53,10 +53,19 @@ def _gold(expect: FactsExpect, text: str) -> str | None:
             continue  # "I don't know whether Spain won" does not commit to Spain
         found = first_match(expect.accept, clause)
         if found and not re.search(r"(?:击败了?|战胜了?|赢了|负于|输给了?|\bbeat(?:ing)?|\bdefeat(?:ed|ing)|\bover|"
-                                   r"\bedg(?:ed|ing)|\bagainst|runner-up|亚军)\s*(?:the\s+)?[^，。,.;]{0,6}$",
+                                   r"\bedg(?:ed|ing)|\bagainst|runner-up|亚军)\s*(?:the\s+)?[^，。,.;]{0,24}$",
                                    clause[:clause.find(found)], re.I):
             return found  # "决赛赢了南非": the gold named as the loser is not the answer
     return None
+
+
+def _segment_of(clause: str, found: str) -> str:
+    """The comma segment of the clause that holds the match: context elsewhere in the sentence ("于2012年
+    2月5日举行，纽约巨人队…夺冠") does not make the answer context."""
+    for segment in re.split(r"[，,；;]", clause):
+        if found in segment:
+            return segment
+    return clause
 
 
 def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
@@ -91,8 +100,8 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
     flags = ["no_cutoff"] if after is None else (["after_cutoff"] if after else [])
     when = f"event {item.date}, cutoff {ctx.knowledge_cutoff or 'unknown'}"
     gold = next((g for c in clauses(text)
-                 if (g := _gold(expect, c)) and not context(c, prompt) and not (hedged and other_years(c, prompt))),
-                None)
+                 if (g := _gold(expect, c)) and not context(_segment_of(c, g), prompt)
+                 and not (hedged and other_years(c, prompt))), None)
     winner = committed_winner(text)
     truncated = winner is not None and re.search(r"\b[A-Z]$", winner[0].strip())  # "John J." cut at its initial
     if gold and winner and not first_match(expect.accept, winner[1] if truncated else winner[0]):
