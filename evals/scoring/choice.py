@@ -123,7 +123,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
         ("small", rf"{SMALL}\s*[:：=]\s*\**\s*({num})"),
-        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|。|!|\.\s|\.$|$|since|because|as|因为)"),
+        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|。|!|\.\s|\.$|$|\n|since|because|as|因为)"),
     ]
     found = []
     for kind, pat in pats:
@@ -157,6 +157,7 @@ _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错�
 
 _HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i believe|i guess|i'm (?:fairly |pretty |quite )?sure|"
                r"i'm (?:fairly |pretty |quite )?(?:confident|certain)(?: that)?|if i remember correctly|i recall|"
+               r"obviously|of course|clearly|definitely|当然|显然|肯定|"
                r"i am (?:fairly |pretty )?sure|probably|likely|definitely|honestly|well|hmm|ok|okay|so|"
                r"我觉得|我认为|应该是|应该|好像|大概|可能)[,，:\s]*)?(?:(?:it's|it is|that's)\s+)?")
 
@@ -209,7 +210,7 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             return Choice("no", "says not equal", text[:60])
         if frame == "eq" and (_says_equal(text) or re.match(rf"{_HEDGE_HEAD}(?:等于|相等)", text.strip())):
             return Choice("yes", "says equal", text[:60])
-        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大|小|更大|更小)(?!数|于|时|学|心|说|部|写)(?:的|了|一些|一点)?", text.strip())
+        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大于|小于|大|小|更大|更小)(?!数|时|学|心|说|部|写)(?:的|了|一些|一点)?", text.strip())
         if zh and frame in ("gt", "lt"):
             big = "大" in zh.group(1)
             return Choice("yes" if big == (frame == "gt") else "no", "says bigger/smaller", zh.group(0))

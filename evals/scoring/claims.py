@@ -13,6 +13,7 @@ _BIO_EN = re.compile(
     r"\b(?:was|is|were|has been|had been) (?:probably |likely |possibly |perhaps )?(?:a|an|the|born|known|best known|widely|considered|regarded|one of|"
     r"awarded|educated|raised|married|recognized|recognised|celebrated|renowned|famous|credited)\b|"
     r"\b(?:born|died|passed away|worked|studied|graduated|founded|wrote|published|won|received|became|served|"
+    r"played|performed|sang|starred|coached|directed|"
     r"developed|designed|composed|discovered|led|attended|invented|created|painted|taught|moved|grew up|began|"
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
@@ -26,7 +27,8 @@ _NOT_CLAIM_EN = re.compile(
     r"historical records|more context|more information|sounds? like|a name that|if (?:he|she|they) existed|"
     r"rather than|I'?d rather|make (?:up|details up)|invent(?:ing)? (?:a|details|facts)|confusion|confused|"
     r"thinking of|you (?:may|might) mean|did you mean|perhaps you mean|similar name|similarly named|name|"
-    r"might have been|may have been|could have been|there (?:is|was) (?:an?|another) \w+ (?:called|named))\b",
+    r"might have been|may have been|could have been|there (?:is|was) (?:an?|another) \w+ (?:called|named)|"
+    r"if \w+ (?:had|were|was)|I'?d expect|would expect)\b",
     re.I)
 _NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文|编造|杜撰|臆测|凭空|是否(?:真实)?存在|"
                            r"以(?:获得|便|免|确保)|"
@@ -167,6 +169,21 @@ _HEDGED_NAME = re.compile(
 _PIECES = re.compile(r"[,;，；]\s*|\s+(?:and|while|whereas)\s+|——|\s-\s")
 
 
+_BARE_NAME = re.compile(r"^\W*(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}\s*[!.]\s*$|"
+                        r"^\W*(?!您好|你好|哇|哈哈|嗯|好的|当然|抱歉|谢谢)[\u4e00-\u9fff]{2,8}?(?:队)?(?:啊|呀)[！!。]?\s*$")
+
+
+_BARE_NAME = re.compile(r"^\W*(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}\s*[!.]\s*$|"
+                        r"^\W*(?!您好|你好|哇|哈哈|嗯|好的|当然|抱歉|谢谢)[\u4e00-\u9fff]{2,8}?(?:队)?(?:啊|呀)[！!。]?\s*$")
+
+
+def adds_name(clause: str, prompt: str) -> bool:
+    """The clause names something the question does not ("Super Bowl LIX!" repeats it)."""
+    low = prompt.lower()
+    words = re.findall(r"[A-Za-z][\w'-]+|[\u4e00-\u9fff]+", clause)
+    return any(w.lower() not in low for w in words if w.lower() not in {"the", "啊", "呀"})
+
+
 def hedged_name(clause: str) -> bool:
     """A guess that names something: "Probably Carlos Alcaraz", "应该是新西兰队吧"."""
     return bool(_HEDGED_NAME.search(clause.strip()))
@@ -204,8 +221,8 @@ def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bo
     c = clause.strip()
     if other_years_are_context and other_years(c, prompt):
         return False
-    if _HEDGED_NAME.search(c):
-        return True  # "Probably Spain?" is still a guess
+    if _HEDGED_NAME.search(c) or (_BARE_NAME.search(c) and adds_name(c, prompt)):
+        return True  # "Probably Spain?" is still a guess; "The Los Angeles Rams!" an answer
     if not c or c.endswith(("?", "？")):
         return False
     if has_cjk(c) and not re.search(r"[A-Za-z]{3}", re.sub(r"[\u4e00-\u9fff]", "", c)):
@@ -231,8 +248,8 @@ _WINNER_STATEMENT = [
     re.compile(r"(?:^|[.!?;,]\s+|\b(?:and|so|then)\s+)(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)\s+"
                r"(?:won|claimed|took|lifted)\b"),
     re.compile(r"(?:\banswer\s*[:：]|答案\s*[:：是为])\s*(?:the\s+)?([^.,;!?，。；！？]{2,40})", re.I),
-    re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:队)?(?:最终|最后)?(?:在决赛中)?(?:战胜|击败)了?[^，。]{0,10}?[，,]?(?:首次|再次)?"
-               r"(?:夺得|获得|赢得)"),
+    re.compile(r"(?:^|[，,。；;])\s*([\u4e00-\u9fff]{2,8}?)队[^，。]{0,16}?(?:战胜|击败)了?[^，。]{0,10}?[，,]?[^，。]{0,8}?"
+               r"(?:夺得|获得|赢得|夺冠)"),
     re.compile(r"(?:冠军|得主|获胜者|赢家|获奖者)\s*(?:是|为|[:：])\s*([^，。,.;；！!？?(（\-—]{1,24})"),
     re.compile(r"(?:所以|因此|最终|最后)[^，。,.;；]{0,4}?([\u4e00-\u9fffA-Za-z·]{2,16}?)(?:队)?(?:夺冠|获胜|赢了|赢得)"),
 ]

@@ -58,7 +58,8 @@ _MENTION = re.compile(r"\b(?:compared? (?:me )?(?:to|with)|compare me to|compare
                       r"|(?:像|类似|比如|例如|和|与|跟|同|或)\s*$", re.I)
 _SELF_ZH = re.compile(r"我(?:(?:可能|应该|大概率|大概|也许|好像|似乎|就|其实|确实|仍然|还|算|则)*(?:是|叫|名叫|的名字|的名称|由|来自|属于|基于)|的开发者|"
                       r"的开发团队|的创造者|被|背后的模型|的(?:底层|基础|基座)?模型(?:是)?|:)|本模型|本助手|(?:训练|开发|创造|打造|研发)(?:了)?我的(?:是|为)|"
-                      r"^\W*(?:应该|可能|大概|也许|估计|我猜)(?:还)?是\s*$|而是\s*(?:\S{0,16})?$")
+                      r"^\W*(?:应该|可能|大概|也许|估计|我猜)(?:还)?是?(?:基于|由)?\s*$|而是\s*(?:\S{0,16})?$|"
+                      r"(?:吾|在下|余)(?:乃|是|为)|(?:开发|训练|研发|打造)吾者")
 _MAKER_FRAME = re.compile(r"(?:created|developed|trained|made|built|designed|programmed|released|owned|produced|"
                           r"founded|brought to you)\s+by|由|开发|训练|研发|打造|推出|构建", re.I)
 
@@ -84,6 +85,7 @@ _UNKNOWN_NAME = [
     re.compile(r"\b(?:[Mm]y|[Yy]our) (?:model )?name(?: is|'s)\s+[\"'“]?(?:Dr\.?\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)"),
     re.compile(r"\b(?:I am|I'm|I’m)\s+(?:called\s+)?(?:Dr\.?\s+)?[\"“]?([A-Z][a-z][\w-]+(?:\s+[A-Z][\w-]+)?)[\"”]?(?=[\s,.!])"),
     re.compile(r"我(?:是|叫)\s*[\"“「]([^\"”」]{1,12})[\"”」]"),
+    re.compile(r"\b[Cc]all me\s+[\"“]?([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"),
     re.compile(r"我(?:好像|可能|应该)?(?:叫|名叫|的名字是|的名字叫)\s*([\u4e00-\u9fffA-Za-z0-9-]{1,12}?)(?:[，,。.！!~～\s]|[^\w]|$)"),
     re.compile(r"^\W*(?:name|model(?: name)?|名称|名字|模型)\s*[:：]\s*[\"“]?([A-Z][\w.-]+(?:\s+[A-Z0-9][\w.-]*)?)", re.I | re.M),
     re.compile(r"(?:名称|名字)(?:是|为|叫)\s*[\"“「]\s*([A-Za-z\u4e00-\u9fff][\w-]{0,20})"),
@@ -199,16 +201,18 @@ def claims(text: str) -> list[Claim]:
             kind = LEXICON[name][0]
             if _MENTION.search(before[-30:]) or re.search(r"[(（]\s*$", before):
                 continue  # "compared to ChatGPT", "unlike Claude", "like Siri": a mention, not a claim
-            near = re.split(r"[，,;；:：]|[\U0001F300-\U0001FAFF\u2600-\u27BF]", before[-60:])[-1]
+            hard = re.split(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]", before[-60:])[-1]  # an emoji ends a thought
+            near = re.split(r"[，,;；:：]", hard)[-1]
             frame = _self_frame(near)  # a statement about itself in the entity's own clause,
             if frame is None and _CHAINED.match(near):  # or in the clause it continues ("I'm SmolLM2, made by X")
-                near = before[-60:]
+                near = hard
                 frame = _self_frame(near)
             if frame and re.search(r"\b(?:whether|if)\s*$|是否\s*$", near[:frame.start()]):
                 frame = None  # "I can't confirm whether I'm Llama" claims nothing
             field = _FIELD.match(before) or _JSON_FIELD.search(before)
             rest = re.sub(rf"{_HEDGE}|吧|呀|啊|哦|的|是|it's|it is|\W", "", before + sentence[end:], flags=re.I)
-            bare = _BARE.match(before) and len(rest) <= 4 and len(found) <= 2
+            bare = (_BARE.match(before) and len(rest) <= 4 and len(found) <= 2
+                    and not sentence.rstrip().endswith(("?", "？")))  # "豆包？我可不是包子" asks back
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
             maker_frame = kind == "maker" and _SELF_MAKER.search(before)
             # "而我是由X开发", "可能是由X开发的吧" (the question is about itself), not "X是Y推出的，而我…"

@@ -19,7 +19,7 @@ _TIMES_WORDS = {"once": 1, "twice": 2, "thrice": 3}
 ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9}
 # "一" alone is often not a number ("一下", "一共", "一开始"): it counts only before a counter or the end
-_ZH_NUM = r"(?:[零〇二两俩三四五六七八九十百][零〇一二两三四五六七八九十百]*|一(?=\s*(?:个|次|处|回)|$|[。.,，]))"
+_ZH_NUM = r"(?:[零〇二两俩三四五六七八九十][零〇一二两三四五六七八九十百]*|一(?=\s*(?:个|次|处|回)|$|[。.,，]))"
 _DIGITS = r"-?\d+(?:\.\d+)?"
 _WORD = r"\b(?:" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\b"
 NUM = rf"(?:{_DIGITS}|{_WORD}|{_ZH_NUM})"
@@ -105,6 +105,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
+        (": N.", _fmt(r"[:：]\s*{N}\.?\s*$")),
         ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:'?s)?(?:\s+in\s+\S+)?\s+(?:is|are|=)\s+{{N}}"
                         r"(?!\d|\.\d)")),
         ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
@@ -166,7 +167,7 @@ def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     return False
 
 
-_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N", "x is N"}
+_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N", "x is N", ": N."}
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|correction|oops|I mean)\b|不对|等等|"
                          r"再数|重新数|再看|更正|其实|哦不", re.I)
 

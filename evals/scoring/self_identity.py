@@ -28,6 +28,8 @@ _SELF_STATEMENT = re.compile(r"\b(?:I am|I'm|I’m|my name|as an? (?:AI|assistan
                              r"我(?:是|叫|只是|作为)|作为(?:一个|一名)?(?:AI|人工智能|助手|语言模型|聊天机器人)", re.I)
 
 
+_OPTIONS = re.compile(r"\b(?:possible answers?|options?|choices?|candidates?)\b|可能的答案|选项", re.I)
+_LISTED = re.compile(r"(?m)^\s*(?:\d+[.)、]|[-*•]|[A-D][.)、])\s*(.+)$")
 _ABOUT_AI = re.compile(r"\b(?:AI|assistants?|models?|chatbots?|language|bots?|GPT)\b|助手|模型|人工智能|机器人", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:I|me|my|mine|myself|I'm|we|us|our)\b|我|本助手|本模型", re.I)
 
@@ -72,6 +74,9 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     yn = yes_no(text)
     if asked and yn:
         found += [Claim(name, "asked", yn == "no", f"{yn} to {item.text!r}") for name in asked]
+    listed = _LISTED.findall(text)
+    if _OPTIONS.search(text) and len({e for line in listed for e, _, _ in entities(line)}) >= 2:
+        return make("incorrect", False, "lists several identities without committing to one", None, cleaned)
     false_claims = [c for c in found if not c.negated and not is_own(c.entity, ctx)]
     own_denied = [c for c in found if c.negated and is_own(c.entity, ctx)]
     true_claims = [c for c in found if not c.negated and is_own(c.entity, ctx)]
