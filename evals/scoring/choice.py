@@ -70,6 +70,7 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
         (rf"({num})\s*(?:比|较)\s*(?:\S{{0,12}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
         (rf"({num})\s*(?:大于|高于|晚于|新于)\s*({num})", ">z"),
         (rf"({num})[^，。.;；\d]{{0,16}}?[,，]\s*比\s*({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
+        (rf"({num})[^。.;；不]{{0,30}}?(?<!不)比\s*(?:[^，。]{{0,16}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
         (rf"({num})[^，。.;；\d]{{0,16}}?[,，]\s*比\s*({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
         (rf"({num})\s*(?:小于|低于|早于|旧于)\s*({num})", "<z"),
         (rf"({num})\s*(?:and|和|与|跟)\s*({num})\s*(?:are\s+(?:equal|the same)|相等|一样大|相同|大小相同)", "=z"),
@@ -149,7 +150,7 @@ _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
 _SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不", re.I)
-NONCOMMITTAL = re.compile(r"也可能是|也可以说|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"

@@ -29,7 +29,7 @@ def _absent(text: str, target: str | None) -> str | None:
         rf"\b(?:no|zero|not any)\s+(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b",
         rf"(?:does not|doesn't|do not|don't) (?:contain|have|include)\s+(?:the letter |any )?['\"‘“]?{t}\b",
         rf"['\"‘“]?{t}['\"’”]?\s+(?:does not|doesn't|never) (?:appear|occur)",
-        r"\bnot (?:present|found) in\b", r"\bdoes not appear\b", r"\bdoesn't appear\b",
+        r"\bnot (?:present|found) in\b",
         rf"['\"‘“]?{t}['\"’”]?\s+(?:is a letter that\s+)?(?:does not|doesn't) exist in\b",
         r"(?:没有|不包含|不含|并不包含|未出现|没有出现)", r"\bnone\b",
     ]

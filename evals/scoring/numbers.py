@@ -106,7 +106,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
         (": N.", _fmt(r"[:：]\s*{N}\.?\s*$")),
-        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:'?s)?(?:\s+in\s+\S+)?\s+(?:is|are|=)\s+{{N}}"
+        ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:'?s)?(?:\s+in\b[^.!?\n]{{0,24}}?)?\s+(?:is|are|=)\s+{{N}}"
                         r"(?!\d|\.\d)")),
         ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
         ("leading", _fmt(r"^\W*(?:(?:probably|maybe|perhaps|I think|I'd say|I believe|about|roughly|大概|应该是?|"

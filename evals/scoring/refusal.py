@@ -65,7 +65,7 @@ _EN_STRONG = {
         r"\bno info(?:rmation)? (?:on|about)\b", r"^\W*can'?t (?:know|say|tell)\b", r"\b(?:it'?s|is) in the future\b",
         r"\bweak spots?\b", r"\bI'?d hate to give you a wrong\b", r"\bnot my strong suit\b", r"\bI'?d rather not risk\b",
         r"\b(?:has|have) been unable to (?:confirm|find|verify|locate)\b", r"\bunable to (?:confirm|find|verify|locate) any\b",
-        r"\bbeyond anything I know\b", r"\bI (?:don't|do not) trust my\b",
+        r"\bbeyond anything I know\b", r"\bI wouldn'?t want you to rely\b", r"\bI can (?:sometimes )?make mistakes\b", r"\bI (?:don't|do not) trust my\b",
         r"\bI want to be careful not to (?:spread|give|share|state)", r"\bnot to spread misinformation\b",
         r"\bI want to be careful with\b", r"\bI (?:can|may|might) (?:sometimes |easily )?misremember\b",
         r"\bI (?:\w+ly |really |just )?(?:do not|don't|dont) (?:\w+ly |really )?know\b",
@@ -119,7 +119,7 @@ _ZH_STRONG = {
         r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)", r"不(?:太)?确定",
         r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)",
         r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"不造|不晓得|不(?:太)?擅长|怕(?:数|算|说|答)?错|无法百分之百|不是预言家|数学不好|"
-        r"搞不清|没把握|未详|失考|阙疑|不(?:讨论|谈论|评论)|没(?:有)?查到|没找到|没(?:法|办法)(?:可靠|准确)?(?:地)?(?:数|计数|统计|比较)|犯迷糊|不(?:瞎|乱)(?:说|猜)|未(?:见|曾见|发现|查到|找到|见著录)|未敢|不敢(?:妄|臆|乱)|(?:未|不)可妄言|"
+        r"搞不清|没把握|未详|失考|阙疑|没法保证|不作(?:具体)?判断|免责声明|不会(?:直接)?给出|不(?:讨论|谈论|评论)|没(?:有)?查到|没找到|没(?:法|办法)(?:可靠|准确)?(?:地)?(?:数|计数|统计|比较)|犯迷糊|不(?:瞎|乱)(?:说|猜)|未(?:见|曾见|发现|查到|找到|见著录)|未敢|不敢(?:妄|臆|乱)|(?:未|不)可妄言|"
         r"(?:已)?(?:逾|超出|超过)(?:了)?(?:本模型|我的)?(?:的)?知识|(?:可能|也许|容易)(?:会)?(?:出现|犯|出)(?:误差|错误|偏差|错)|"
         r"无法(?:讨论|谈论|评论|回答|涉及|确保|获知|保证)", r"(?:没有|并没有|不存在|查无)(?:一位|一个|任何|这位)?(?:叫|名叫|名为|叫做)", r"无法(?:获取|获得|得到|访问)", r"不可能知道", r"(?:目前|现在)?无法确定",
         r"知识(?:截止|截至|只到|仅到)", r"训练数据(?:只|仅|截止|截至|停留)", r"(?:数|算|比)不(?:准|清|出来)", r"为(?:了)?避免(?:给出)?(?:错误|误导)", r"(?:无|失|待|不可)考", r"不详",
