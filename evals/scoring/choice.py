@@ -113,6 +113,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("big", rf"the\s+{BIG}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("small", rf"the\s+{SMALL}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
+        ("big", rf"({num})\**\s+(?:came out|was released|released|shipped)\s+(?:later|more recently)\b"),
+        ("small", rf"({num})\**\s+(?:came out|was released|released|shipped)\s+(?:earlier|first)\b"),
         ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
         ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("small", rf"(?:较小|更小|最小|小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
@@ -150,7 +152,7 @@ _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
 _SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不", re.I)
-NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"

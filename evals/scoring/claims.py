@@ -17,7 +17,7 @@ _BIO_EN = re.compile(
     r"developed|designed|composed|discovered|led|attended|invented|created|painted|taught|moved|grew up|began|"
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
-_BIO_ZH = re.compile(r"成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,16}?家(?=[，,。;；吧]|$)|主要(?:研究|从事)|"
+_BIO_ZH = re.compile(r"成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,16}?(?:家|员|者|师)(?=[，,。;；吧]|$)|主要(?:研究|从事)|"
                      r"[，,]\s*[\u4e00-\u9fff]{0,6}(?:学家|作家|画家|诗人|工程师|教授)(?=[，,。;；]|$)|是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
                      r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为|一位|一名|闻名|著称|是.{0,8}(?:家|者|师|员)")
 _NOT_CLAIM_EN = re.compile(
@@ -31,7 +31,7 @@ _NOT_CLAIM_EN = re.compile(
     r"if \w+ (?:had|were|was)|I'?d expect|would expect)\b",
     re.I)
 _NOT_CLAIM_ZH = re.compile(r"你|您|请|建议|搜索|查询|私人|普通人|知名度|虚构|更多信息|上下文|编造|杜撰|臆测|凭空|是否(?:真实)?存在|"
-                           r"以(?:获得|便|免|确保)|"
+                           r"以(?:获得|便|免|确保)|公开报道|较少|有误|不知名|鲜为人知|"
                            r"名字|姓名|重名|"
                            r"^\W*(?:关于|对于)|说法|传言|据说|混淆|同名")
 
@@ -158,7 +158,7 @@ _CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选(?
                          r"提醒|值得|重要|谨慎|任何|猜测|预测|不确定|风险|时间是|日期")
 _HEDGED_NAME = re.compile(
     r"^(?i:probably|maybe|perhaps|likely|most likely|I think|I guess|I'd (?:guess|say)|my guess is|my bet is|"
-    r"it (?:may|might|could) have been|it was perhaps|"
+    r"it (?:may|might|could) have been|it was perhaps|if I (?:recall|remember)(?: correctly| right)?,? (?:it was|it's)|"
     r"it was (?:most )?(?:likely|probably)|(?:应该|可能|大概|估计|也许)(?:还|仍然|依然)?是|我猜(?:还)?是?)[,，:\s]*"
     r"(?i:(?:it was|it's|it is|that was)\s+)?(?i:(?:probably|likely|most likely)\s+)?(?i:the\s+)?"
     r"(?:[A-Z]|[\u4e00-\u9fff]|(?i:(?:about|around|roughly|approximately)\s+)?\d)"
@@ -255,11 +255,17 @@ _WINNER_STATEMENT = [
 ]
 
 
+_RETRACTED = re.compile(r"\b(?:wait|actually|no, (?:the|it)|correction)\b|不对|等等|等一下|其实|实际上", re.I)
+
+
 def committed_winner(text: str) -> tuple[str, str] | None:
-    """The last explicit winner statement ("the winner was X", "冠军是X") and its line, if any."""
+    """The last explicit winner statement ("the winner was X", "冠军是X") and its line, if any; a
+    statement followed by a self-correction ("the Patriots won — wait, no") is withdrawn."""
     found: list[tuple[int, str, str]] = []
     for pat in _WINNER_STATEMENT:
         for m in pat.finditer(text):
+            if _RETRACTED.search(text, m.end()):
+                continue
             line = text[text.rfind("\n", 0, m.start()) + 1:].split("\n", 1)[0]
             found.append((m.start(), m.group(1), line))
     if not found:

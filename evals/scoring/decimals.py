@@ -94,7 +94,8 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}); an option in it is "
                     "not a committed answer", None, cleaned)
     cue = detect(cleaned.text)
-    if choice is not None and cue is not None and cue.strong and choice.rule in ("comparison statement", "bare option"):
+    if choice is not None and cue is not None and cue.strong and (
+            choice.rule in ("comparison statement", "bare option") or choice.value == "both"):
         choice = None  # "I'd rather not say; check `6.02 > 6.2` in Python": a comparison inside a refusal
     if choice is None:
         if cue:
