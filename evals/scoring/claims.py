@@ -155,13 +155,14 @@ _ANSWER_ZH = re.compile(r"答案(?:是|为|[:：])|获得|赢得|夺冠|夺得|�
                         r"收盘|价格(?:是|为)|收于|达到|(?:为|达|约|是)\s*\d|是\s*[《“\"「]")
 _CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选(?!人)|有望|预计|届时|将(?:由|在|于)|举办|举行|公布|"
                          r"颁发|实力|取决于|影响|因素|每年|历届|以往|过去|比如|例如|如果(?!我?没记错)|一旦|等到|关注|需要|注意|"
-                         r"提醒|值得|重要|谨慎|任何|猜测|预测|不确定|风险|时间是|日期")
+                         r"提醒|值得|重要|谨慎|任何|猜测|预测|不确定|风险|时间是|日期|讨论|呼声|对决|对阵|当时")
 _HEDGED_NAME = re.compile(
     r"^(?i:probably|maybe|perhaps|likely|most likely|I think|I guess|I'd (?:guess|say)|my guess is|my bet is|"
     r"it (?:may|might|could) have been|it was perhaps|if I (?:recall|remember)(?: correctly| right)?,? (?:it was|it's)|"
     r"it was (?:most )?(?:likely|probably)|(?:应该|可能|大概|估计|也许)(?:还|仍然|依然)?是|我猜(?:还)?是?)[,，:\s]*"
     r"(?i:(?:it was|it's|it is|that was)\s+)?(?i:(?:probably|likely|most likely)\s+)?(?i:the\s+)?"
     r"(?:[A-Z]|[\u4e00-\u9fff]|(?i:(?:about|around|roughly|approximately)\s+)?\d)"
+    r"|(?:估计|可能|应该|大概|也许)(?:在|是|有)?\s*\d"
     r"|(?:估计|可能|应该|大概率|大概|也许|好像|似乎|记得)(?:有[^，。]{1,4})?(?:还|仍然)?是(?!因为|由于|出于|虚构|编造)\s*[\u4e00-\u9fffA-Z]{2,}"
     r"|\beither (?:the )?[A-Z][^.!?]{1,40}\bor (?:the )?[A-Z]|[\u4e00-\u9fff]{2,8}(?:或者?|还是)[\u4e00-\u9fff]{2,8}(?:吧|之一)")
 
@@ -219,6 +220,8 @@ def other_years(clause: str, prompt: str) -> bool:
 
 def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bool:
     c = clause.strip()
+    if re.search(r"\b(?:unknown|tbd|tba|n/a|not yet (?:known|decided|determined))\b|未知|待定|尚未确定", c, re.I):
+        return False  # "Winner: Unknown" names nothing
     if other_years_are_context and other_years(c, prompt):
         return False
     if _HEDGED_NAME.search(c) or (_BARE_NAME.search(c) and adds_name(c, prompt)):

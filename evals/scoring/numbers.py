@@ -74,6 +74,7 @@ _NOT_COUNT = [
     _fmt(r"第[\d、,，和及与\s]*?[、,，和及与]\s*{N}"),  # "第2、4、8位": every position, not only the first
     _fmt(r"\bpositions?\s+(?:[\d,\s]|and)*?{N}"),
     _fmt(r"{N}\s*个字(?:中|里|当中|之中)"),
+    _fmt(r"{N}\s*(?:遍|passes)"),  # "我数了两遍": how often it counted
     _fmt(r"{N}\s*个(?:字|汉字|字符)(?!母)(?!\s*[“\"'])"),  # "合计 9 个字": the string's length
     _fmt(r"{N}\s*个(?:字符|字母|汉字|字)(?:长|组成)"),
     _fmt(r"(?:共|总共|一共)有?\s*{N}\s*个(?:字符|字母)(?!\s*[“\"'‘]?[a-zA-Z\u4e00-\u9fff](?![a-zA-Z]))"),
@@ -88,18 +89,19 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
     """Patterns (strongest first) that state the answer; `target` is the counted letter/character."""
     t = re.escape(target) if target else r"[a-z\u4e00-\u9fff]"
     return [
-        ("answer is", _fmt(r"(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}"
+        ("answer is", _fmt(r"\b(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}"
                            r"(?!\s+\d+\s+\d+)")),  # not "The answer is: 1 2 3 4 5 …"
         ("number of x is", _fmt(rf"(?:number|count) of\s+(?:the\s+)?(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b[^.\n]{{0,40}}?\b(?:is|=)\s+{{N}}")),
         ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
-        ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthere (?:are|is)|\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
+        ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthere (?:are|is)|\bI (?:get|got|count|counted)|我数(?:到|出|了)?|"
+                      r"\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
                       r"\bin total|\btotal of|\baltogether|\bit(?:'s| is)|所以(?:是|有)?|一共(?:是|有)?|总共(?:是|有)?|"
                       r"合计|共计|应该是|大概是|是)[:：\s]*(?:just |only |exactly )?{N}(?!\d|\.\d)")),
         ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
         ("once/twice", re.compile(r"\b(once|twice|thrice)\b", re.I)),
         ("N x's", _fmt(rf"{{N}}\s*(?:lower-?case |upper-?case |capital )?(?:letters? )?['\"‘“]?{t}['\"’”]?(?:'?s)?\b")),
         ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are)\s+(?:exactly |only |just )?{N}\b")),
-        ("有N个", _fmt(r"(?:有|共|出现了?|包含)\s*\**\s*{N}\s*(?:个|次)")),
+        ("有N个", _fmt(r"(?<!都)(?<!各)(?:有|共|出现了?|包含)\s*\**\s*{N}\s*(?:个|次)")),  # not "每个词都有一个"
         ("N个x", _fmt(rf"{{N}}\s*(?:个|次)\s*(?:字母|字符|字)?\s*['\"‘“]?{t}")),
         ("N个", _fmt(r"{N}\s*(?:个|次|处)(?!字符|字母(?:长|组成)|汉字|字(?!母))")),
         ("table", _fmt(rf"\|\s*['\"]?{t}['\"]?\s*\|\s*{{N}}\s*\|")),
@@ -167,7 +169,8 @@ def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
     return False
 
 
-_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N", "x is N", ": N."}
+_EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N", "x is N", ": N.",
+             "有N个"}
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|correction|oops|I mean)\b|不对|等等|"
                          r"再数|重新数|再看|更正|其实|哦不", re.I)
 
