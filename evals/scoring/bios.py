@@ -94,9 +94,10 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
 
 def _unclaimed(cleaned: Cleaned, prompt: str, name: str | None, gold: str) -> Score:
     """No abstention and no clause read as a claim: invalid only with positive evidence."""
-    if cleaned.degenerate:
-        return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) with no readable claim "
-                    f"or abstention{gold}", None, cleaned)
+    if cleaned.degenerate or "echo" in cleaned.flags:
+        why = cleaned.degenerate or "the question echoed back"
+        return make("invalid", False, f"invalid: degenerate text ({why}) with no readable claim or abstention{gold}",
+                    None, cleaned)
     if answers_focus(cleaned.text, prompt):
         return make("incorrect", False, f"names what the question asks for (an attempt){gold}", cleaned.text[:120],
                     cleaned)

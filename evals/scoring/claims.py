@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from evals.scoring.degenerate import salad
+from evals.scoring.degenerate import salad, strewn
 from evals.scoring.text import has_cjk
 
 _BIO_EN = re.compile(
@@ -17,7 +17,7 @@ _BIO_EN = re.compile(
     r"developed|designed|composed|discovered|led|attended|invented|created|painted|taught|moved|grew up|began|"
     r"earned|established|pioneered|contributed|spent|lived|joined|set|proved|mapped|restored|specializ\w*|"
     r"specialis\w*)\b|\b1[5-9]\d\d\b|\b20[0-2]\d\b|\bcentury\b", re.I)
-_BIO_ZH = re.compile(r"成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,16}?(?:家|员|者|师)(?=[，,。;；吧]|$)|主要(?:研究|从事)|"
+_BIO_ZH = re.compile(r"写了|写过|著有|著作|出版|成就是|最出名的是|代表作是|以.{1,20}(?:闻名|著称)|是.{0,16}?(?:家|员|者|师)(?=[，,。;；吧]|$)|主要(?:研究|从事)|"
                      r"[，,]\s*[\u4e00-\u9fff]{0,6}(?:学家|作家|画家|诗人|工程师|教授)(?=[，,。;；]|$)|是.{0,12}?(?:教授|学家|医生|作家|诗人|画家|演员|工程师|歌手|导演|运动员|院士|人(?=[，,。;；]|$))|出生|生于|去世|逝世|毕业|就读|获得|荣获|创立|创办|创作|发表|设计了|发现了|担任|曾任|是一位|是一名|是一个|"
                      r"是著名|著名的|代表作|职业生涯|\d{4}年|世纪|成为|一位|一名|闻名|著称|是.{0,8}(?:家|者|师|员)")
 _NOT_CLAIM_EN = re.compile(
@@ -74,7 +74,10 @@ def _about_person(clause: str, prompt: str) -> bool:
 
 
 def without_salad(clause: str) -> str:
-    """The clause without its comma segments that are word salad (for degenerate answers)."""
+    """The clause without its comma segments that are word salad (for degenerate answers); an English
+    clause without grammar ("won by the the the club club club") is salad as a whole."""
+    if not has_cjk(clause) and strewn(clause):
+        return ""
     return "，".join(s for s in _SEGMENT.split(clause) if s.strip() and not salad(s))
 
 
@@ -84,7 +87,7 @@ def specific_bio_claim(clause: str, prompt: str) -> bool:
         return False
     segments = [s.strip() for s in _SEGMENT.split(clause) if s.strip() and not salad(s)]
     if not has_cjk(clause):
-        return bool(segments) and not salad(clause)
+        return bool(segments) and not salad(clause) and not strewn(clause)  # "Théo pianist jazz the Lyon is…"
     if any(_SPECIFIC_ZH.search(s) for s in segments):
         return True
     return any(_DATE_ZH.search(s) for s in segments) and _about_person(clause, prompt)

@@ -130,9 +130,9 @@ def score_post_cutoff(item: Item, answer: str, ctx: ScoreContext) -> Score:
 
 def _unclaimed(cleaned: Cleaned, prompt: str, gold: str, flags: list[str]) -> Score:
     """No abstention and no clause read as a result: invalid only with positive evidence."""
-    if cleaned.degenerate:
-        return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) naming no result{gold}",
-                    None, cleaned, flags)
+    if cleaned.degenerate or "echo" in cleaned.flags:
+        why = cleaned.degenerate or "the question echoed back"
+        return make("invalid", False, f"invalid: degenerate text ({why}) naming no result{gold}", None, cleaned, flags)
     if not on_topic(cleaned.text, prompt):
         return make("invalid", False, f"invalid: a reply about something else{gold}", None, cleaned, flags)
     return make("incorrect", False, f"an on-topic answer that does not abstain: an attempt{gold}",
