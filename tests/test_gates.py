@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from fixtures.runs.synth import make_run, rec
 
 from evals.cli import main
 from evals.gates import check_gates, run_gates
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_runs(tmp_path: Path) -> tuple[Path, Path]:
@@ -179,3 +182,29 @@ def test_run_with_gate_junit_and_report_end_to_end(tmp_path: Path, monkeypatch: 
     assert main([*base, "--gate", str(failing)]) == 1
     assert "FAIL tiny.pass_rate >= 0.5" in capsys.readouterr().out
     assert summary.read_text().count("## probity: ") == 2
+
+
+BASELINE_RUN = ROOT / "reports" / "runs" / "20261123-022715-smollm2-rescored-1-rescored-1"
+
+
+def test_shipped_gates_pass_on_the_baseline_and_catch_a_regression(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """gates/smollm2.yaml passes on the committed baseline run and fails (exit 1) on a copy of it in which
+    ten answers that passed now fail, through max_regressions, even though every absolute limit holds."""
+    gate = ROOT / "gates" / "smollm2.yaml"
+    assert main(["check", str(BASELINE_RUN), "--gate", str(gate), "--baseline", str(BASELINE_RUN)]) == 0
+    worse = tmp_path / "worse"
+    worse.mkdir()
+    (worse / "manifest.json").write_text((BASELINE_RUN / "manifest.json").read_text(encoding="utf-8"), encoding="utf-8")
+    flipped, lines = 0, []
+    for line in (BASELINE_RUN / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if flipped < 10 and rec.get("score") and rec["score"]["passed"] and rec["suite"] == "decimal_compare":
+            rec["score"] |= {"passed": False, "outcome": "incorrect"}
+            flipped += 1
+        lines.append(json.dumps(rec, ensure_ascii=False))
+    (worse / "records.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(worse), "--gate", str(gate), "--baseline", str(BASELINE_RUN)]) == 1
+    out = capsys.readouterr().out
+    assert "max_regressions" in out and "10 regressions" in out
