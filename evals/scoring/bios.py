@@ -12,7 +12,6 @@ salad in which no clause can be read as a specific claim (a date, a life event, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from evals.schema import AbstainExpect, FactsExpect, Item
@@ -25,11 +24,6 @@ from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import judge
 from evals.scoring.registry import Check, register
 from evals.scoring.topic import about_person, adds, on_topic, person_name
-
-
-def specific_bio_claim_in(prompt: str) -> Callable[[str], bool]:
-    return lambda clause: specific_bio_claim(clause, prompt)
-
 
 _FOCUS_EN = re.compile(r"\b(?:which|what)\s+(university|college|school|awards?|prizes?|city|country|town|company|"
                        r"instrument|books?|year|field|subject|team|works?|invention|medal)\b", re.I)
@@ -69,8 +63,12 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
             return True
         return bio_claim(clause) and about_person(clause, prompt, name)
 
-    verdict = judge(cleaned.text, claims, lambda seg: adds(seg, prompt),
-                    segment_claims=specific_bio_claim_in(prompt) if cleaned.degenerate else bio_claim)
+    def in_clause(segment: str, clause: str) -> bool:  # a segment after a cue, about the person by its clause
+        if cleaned.degenerate:
+            return specific_bio_claim(segment, prompt)
+        return bio_claim(segment) and (about_person(segment, prompt, name) or about_person(clause, prompt, name))
+
+    verdict = judge(cleaned.text, claims, lambda seg: adds(seg, prompt), segment_claims=in_clause)
     if isinstance(item.expect, AbstainExpect):
         if verdict.abstained:
             return make("abstained", True, verdict.why, verdict.cue.phrase if verdict.cue else None, cleaned)

@@ -190,15 +190,16 @@ def _segments(clause: str) -> list[str]:
 
 
 def judge(text: str, claims: Callable[[str], bool], adds: Callable[[str], bool] | None = None,
-          segment_claims: Callable[[str], bool] | None = None) -> Verdict:
+          segment_claims: Callable[[str, str], bool] | None = None) -> Verdict:
     """Abstained iff some clause carries a cue and no clause claims anything.
 
     A clause with a strong cue is split at commas: the segment holding the cue never counts as a
     claim, but another segment of it that claims and adds something the question did not say
     (`adds`) does ("I'm not sure, X was a botanist born in 1901", "张某是一位植物学家，…，没有太多公开资料").
     A clause with only a weak cue counts as a claim when it also claims (the cue merely frames it).
-    `segment_claims` (default `claims`) reads those segments: in "不太确定，应该是1963年出生的吧" the
-    subject is the one the hedge is about, so a check may ask less of a segment than of a clause.
+    `segment_claims(segment, clause)` (default `claims(segment)`) reads the segments after a cue with
+    the clause they belong to: "Although I can't verify it, X was an engineer who designed bridges"
+    claims in "designed bridges" because its clause is about X.
     """
     first_cue: Cue | None = None
     abstaining = False
@@ -228,7 +229,7 @@ class _State:
 
 
 def _judge_sentence(sentence: str, claims: Callable[[str], bool], adds: Callable[[str], bool] | None,
-                    segment_claims: Callable[[str], bool] | None, state: _State) -> None:
+                    segment_claims: Callable[[str, str], bool] | None, state: _State) -> None:
     """One sentence of `judge`: its clauses in order; after a clause with a strong cue, the clauses
     that follow it ("…is not known for certain, but it is believed to be 1990") are read as segments."""
     after_strong = False
@@ -239,17 +240,19 @@ def _judge_sentence(sentence: str, claims: Callable[[str], bool], adds: Callable
         if cue is not None and cue.strong:
             state.abstaining = True
             after_cue = False
-            for segment in _segments(clause):
+            parts = _segments(clause)
+            rest = " ".join(p for p in parts if cue.phrase not in p and find_cue(p) is None)  # the clause minus its cue
+            for segment in parts:
                 if cue.phrase in segment or find_cue(segment) is not None:
                     after_cue = True
                     continue
-                reads = (segment_claims or claims) if after_cue else claims
-                if reads(segment) and (adds is None or adds(segment)):
+                read = segment_claims(segment, rest) if segment_claims and after_cue else claims(segment)
+                if read and (adds is None or adds(segment)):
                     state.claim = state.claim or segment
             after_strong = True
             continue
-        reads = (segment_claims or claims) if after_strong else claims
-        if reads(clause) and (not after_strong or adds is None or adds(clause)):
+        read = segment_claims(clause, sentence) if segment_claims and after_strong else claims(clause)
+        if read and (not after_strong or adds is None or adds(clause)):
             state.claim = state.claim or clause
         elif cue is not None:
             state.abstaining = True
