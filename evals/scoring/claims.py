@@ -140,7 +140,7 @@ def result_claim(clause: str, prompt: str) -> bool:
 # it: hosts, schedules, favourites, how the result is usually decided ("France and Brazil are strong").
 _ANSWER_VERB_EN = re.compile(
     r"\banswer(?: is|:)|\b(?:won|wins|winner|winners|champions?|victory|victorious|defeated|beat|beating|elected|awarded to|"
-    r"chosen|selected|named|landed|launched|succeeded|"
+    r"chosen|selected|named|landed|launched|succeeded|lifted|triumphed|prevailed|clinched|secured|captured|"
     r"went to|goes to|received|took (?:the|home)|claimed|crowned|closed at|closed|settled at|reached|rose to|"
     r"fell to|stood at)\b|\$\s?\d|\d\s?%|\b(?:was|were|is|are)\s+(?:about |around |approximately |roughly )?\d",
     re.I)
@@ -209,6 +209,13 @@ def answer_claim(clause: str, prompt: str, other_years_are_context: bool = True)
     return any(_answer_piece(p, prompt, other_years_are_context) for p in [clause, *pieces])
 
 
+def _mostly_chinese(clause: str) -> bool:
+    """Read as Chinese: "2031年NBA总冠军是雷霆队" is a Chinese sentence with an English name in it."""
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", clause))
+    latin = len(re.findall(r"[A-Za-z]+", clause))
+    return cjk >= 4 and cjk >= 2 * latin
+
+
 def other_years(clause: str, prompt: str) -> bool:
     """The clause is about other years than the question ("Argentina won in 2022" for 2030)."""
     asked = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", prompt))
@@ -231,7 +238,7 @@ def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bo
         return True  # "Probably Spain?" is still a guess; "The Los Angeles Rams!" an answer
     if not c or c.endswith(("?", "？")):
         return False
-    if has_cjk(c) and not re.search(r"[A-Za-z]{3}", re.sub(r"[\u4e00-\u9fff]", "", c)):
+    if _mostly_chinese(c):
         hosting = re.search(r"举办|举行|主办", prompt)
         answer = _ANSWER_ZH.search(c) or (hosting and re.search(r"举办|举行|主办", c))
         if not answer or context(c, prompt) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
