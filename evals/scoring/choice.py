@@ -152,7 +152,7 @@ _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
 _SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不", re.I)
-NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
+NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|不能一概而论|另一些角度|\bdepends on (?:the )?context\b|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"

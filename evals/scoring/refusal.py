@@ -62,7 +62,8 @@ _EN_STRONG = {
         r"\bI (?:can't|cannot) (?:peek|see|look) into\b", r"\b(?:have|has) no (?:idea|way of knowing)\b",
         r"\bthere(?:'s| is) no way (?:for me )?to (?:know|tell|say|predict)",
         r"\bI(?:'d| would) rather not (?:guess|speculate|say)",
-        r"\bno info(?:rmation)? (?:on|about)\b", r"\bcould you (?:tell me|clarify|specify|say) (?:a bit )?more\b",
+        r"\bno info(?:rmation)? (?:on|about)\b", r"\bnot finding (?:anyone|anything|any)\b",
+        r"\b(?:won't|not going to|not) (?:just )?(?:hand|give) you the answer\b", r"\bcould you (?:tell me|clarify|specify|say) (?:a bit )?more\b",
         r"\bwhich one you mean\b", r"(?:您|你)(?:指的|说的)是哪", r"^\W*can'?t (?:know|say|tell)\b", r"\b(?:it'?s|is) in the future\b",
         r"\bweak spots?\b", r"\bI'?d hate to give you a wrong\b", r"\bnot my strong suit\b", r"\bI'?d rather not risk\b",
         r"\b(?:has|have) been unable to (?:confirm|find|verify|locate)\b", r"\bunable to (?:confirm|find|verify|locate) any\b",
@@ -120,7 +121,7 @@ _ZH_STRONG = {
         r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)", r"不(?:太)?确定",
         r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)",
         r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"不造|不晓得|不(?:太)?擅长|怕(?:数|算|说|答)?错|无法百分之百|不是预言家|数学不好|"
-        r"搞不清|没把握|未详|失考|阙疑|没法保证|不作(?:具体)?判断|免责声明|不会(?:直接)?给出|(?:就)?不给出|(?:是个|是一个)难点|"
+        r"搞不清|没把握|不(?:太)?靠谱|没法(?:准确|可靠)?(?:地)?回答|未详|失考|阙疑|没法保证|不作(?:具体)?判断|免责声明|不会(?:直接)?给出|(?:就)?不给出|(?:是个|是一个)难点|"
         r"了解得?不多|无法对.{0,8}?(?:进行)?(?:介绍|评价|回答)|不(?:讨论|谈论|评论)|没(?:有)?查到|没找到|没(?:法|办法)(?:可靠|准确)?(?:地)?(?:数|计数|统计|比较)|犯迷糊|不(?:瞎|乱)(?:说|猜)|未(?:见|曾见|发现|查到|找到|见著录)|未敢|不敢(?:妄|臆|乱)|(?:未|不)可妄言|"
         r"(?:已)?(?:逾|超出|超过)(?:了)?(?:本模型|我的)?(?:的)?知识|(?:可能|也许|容易)(?:会)?(?:出现|犯|出)(?:误差|错误|偏差|错)|"
         r"无法(?:讨论|谈论|评论|回答|涉及|确保|获知|保证)", r"(?:没有|并没有|不存在|查无)(?:一位|一个|任何|这位)?(?:叫|名叫|名为|叫做)", r"无法(?:获取|获得|得到|访问)", r"不可能知道", r"(?:目前|现在)?无法确定",

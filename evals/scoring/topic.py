@@ -54,7 +54,9 @@ _SURNAMES = set(
     "伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展"
     "阴昝智幸奉植衡富尧闭由欧阳上官司马诸葛东方皇甫尉迟公孙慕容长孙宇文")
 # a Chinese clause that drops its subject: "可能获得过“三八红旗手”称号吧"
-_DROPPED_SUBJECT = re.compile(r"^\W*(?:可能|应该|大概|好像|也许|据说|曾经?|获得|荣获|出生|生于|毕业|早年|后来|主要)")
+_DROPPED_SUBJECT = re.compile(r"^\W*(?:\d+[.)]\s*)?(?:可能|应该|大概|好像|也许|据说|曾经?|获得|荣获|出生|生于|毕业|早年|后来|主要|"
+                              r"(?:Born|Died|Worked|Studied|Elected|Awarded|Won|Received|Wrote|Founded|Served|"
+                              r"Graduated|Known for|Best known for|Catalogued|Designed|Invented|Discovered)\b)")
 _PRONOUN_ONE = re.compile(r"\b(?:he|she|his|her|him|hers)\b|[他她](?![们])", re.I)
 _NAME_EN = re.compile(r"(?:Dr\.?\s+|Prof\.?\s+)?([A-Z][\w'’.-]+(?:\s+(?:(?:de|da|di|van|von|der|del|la|le|du|"
                       r"bin|al|el|y)\s+)?[A-Z][\w'’.-]+)+)")
