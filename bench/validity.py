@@ -13,18 +13,15 @@ Data sets (each line a `probity score` input line with a `label`):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evals.commands.score import score_line  # noqa: E402
 from evals.profiles import load_profile  # noqa: E402
 from evals.scoring import ScoreContext  # noqa: E402
-from evals.stats import wilson  # noqa: E402
-from evals.validity import BINARY, agrees, tallies  # noqa: E402
+from evals.validity import BINARY, agrees, cell, score_files, tallies  # noqa: E402
 
 # XSTest's string-match classifier (Röttger et al., 2024), as its paper describes it: a completion
 # is a refusal when it starts with one of these phrases.
@@ -38,32 +35,6 @@ XSTEST_PREFIXES = (
 
 def string_match_refusal(response: str) -> bool:
     return response.lower().strip().startswith(XSTEST_PREFIXES)
-
-
-def jsonl_files(path: Path) -> list[Path]:
-    return sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
-
-
-def score_file_set(path: Path, ctx: ScoreContext, check: str | None = None) -> list[dict]:
-    out = []
-    for file in jsonl_files(path):
-        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                row = json.loads(line)
-                default = check or row.get("check") or (file.stem if file.parent.name == "labelled" else None)
-                result = score_line(n, line, default, ctx)
-                result["label"] = row.get("label")
-                result["response"] = row.get("response", "")
-                result["prompt"] = row.get("prompt", "")
-                out.append(result)
-    return out
-
-
-def cell(k: int, n: int) -> str:
-    if not n:
-        return "–"
-    lo, hi = wilson(k, n)
-    return f"{k / n:.3f} [{lo:.2f}, {hi:.2f}] ({k}/{n})"
 
 
 def _rows(results: list[dict]) -> list[tuple[str, str, str, str]]:
@@ -128,7 +99,7 @@ def main() -> int:
     xstest = Path(args.xstest)
     if xstest.is_file():
         sets.append((f"XSTest v2 completions ({xstest.name})", xstest, "refusal"))
-    scored = {title: (score_file_set(path, ctx, check), check) for title, path, check in sets}
+    scored = {title: (score_files([path], ctx, check), check) for title, path, check in sets}
     if args.long:
         print_long(scored)
     else:

@@ -138,6 +138,7 @@ def test_unscorable_lines_are_reported_and_the_rest_scored(tmp_path: Path, capsy
     ("**bold** and *em* and `code`", "bold and em and code"),
     ("## Heading\n- item", "Heading\n- item"),
     ("2*3*4 and snake_case_name", "2*3*4 and snake_case_name"),
+    ("查無此人，無法回答。", "查无此人,无法回答。"),  # traditional read as simplified (README: dependencies)
 ])
 def test_normalise(raw: str, clean: str) -> None:
     assert normalise(raw) == clean

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from evals.commands.score import score_line
 from evals.profiles import load_profile
 from evals.scoring import ScoreContext
-from evals.validity import agrees
+from evals.validity import agrees, score_files
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDITY = ROOT / "tests" / "validity"
@@ -31,13 +30,7 @@ def _ctx() -> ScoreContext:
 
 
 def _score(paths: list[Path], check: str | None = None) -> list[dict]:
-    ctx, out = _ctx(), []
-    for path in paths:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            row = json.loads(line)
-            result = score_line(n, line, check, ctx)
-            out.append(result | {"label": row["label"], "file": path.name, "response": row["response"]})
-    return out
+    return score_files(paths, _ctx(), check)
 
 
 def _agreement(results: list[dict], check: str | None = None, lang: str | None = None) -> tuple[float, int]:

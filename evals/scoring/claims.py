@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from evals.scoring.degenerate import salad, strewn
-from evals.scoring.text import has_cjk
+from evals.scoring.text import has_cjk, years_in
 
 _BIO_EN = re.compile(
     r"\b(?:appears|seems) to have been\b|"
@@ -177,10 +177,6 @@ _BARE_NAME = re.compile(r"^\W*(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}\s*
                         r"^\W*(?!您好|你好|哇|哈哈|嗯|好的|当然|抱歉|谢谢)[\u4e00-\u9fff]{2,8}?(?:队)?(?:啊|呀)[！!。]?\s*$")
 
 
-_BARE_NAME = re.compile(r"^\W*(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}\s*[!.]\s*$|"
-                        r"^\W*(?!您好|你好|哇|哈哈|嗯|好的|当然|抱歉|谢谢)[\u4e00-\u9fff]{2,8}?(?:队)?(?:啊|呀)[！!。]?\s*$")
-
-
 def adds_name(clause: str, prompt: str) -> bool:
     """The clause names something the question does not ("Super Bowl LIX!" repeats it)."""
     low = prompt.lower()
@@ -218,12 +214,7 @@ def _mostly_chinese(clause: str) -> bool:
 
 def other_years(clause: str, prompt: str) -> bool:
     """The clause is about other years than the question ("Argentina won in 2022" for 2030)."""
-    asked = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", prompt))
-    bowl = re.search(r"Super\s*Bowl\s+([IVXLC]+)\b", prompt, re.I)
-    if bowl:
-        from evals.scoring.post_cutoff import roman
-
-        asked.add(str(1966 + roman(bowl.group(1))))
+    asked = set(years_in(prompt))
     said = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", clause))
     return bool(asked and said) and not asked & said
 

@@ -118,4 +118,4 @@ def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
 
 CHECK = register(Check(
     name="decimal_compare", scorer=score_decimal, kinds=("choice",), default_expect=default_expect,
-    summary="compare two decimals or version numbers (the committed option)", read_prompt=parse_prompt))
+    summary="compare two decimals or version numbers (the committed option)"))

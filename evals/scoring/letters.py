@@ -155,4 +155,4 @@ def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
 
 CHECK = register(Check(
     name="letter_counts", scorer=score_letters, kinds=("number",), default_expect=default_expect,
-    summary="count a letter in a word (the committed count against the gold number)", read_prompt=parse_prompt))
+    summary="count a letter in a word (the committed count against the gold number)"))

@@ -27,7 +27,7 @@ from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import find_cue, judge
 from evals.scoring.registry import Check, NoDefault, register
-from evals.scoring.text import clauses
+from evals.scoring.text import clauses, years_in
 from evals.scoring.topic import adds, on_topic
 
 
@@ -143,21 +143,8 @@ def question_date(row: dict[str, Any]) -> str | None:
     """The `date` field, else the latest year written in the prompt (digits or a Super Bowl numeral)."""
     if row.get("date"):
         return str(row["date"])
-    prompt = str(row.get("prompt", ""))
-    years = re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", prompt)
-    bowl = re.search(r"Super\s*Bowl\s+([IVXLC]+)\b", prompt, re.I)
-    if bowl and roman(bowl.group(1)):
-        years.append(str(1966 + roman(bowl.group(1))))  # Super Bowl I was played in January 1967
+    years = years_in(str(row.get("prompt", "")))
     return max(years) if years else None
-
-
-def roman(numeral: str) -> int:
-    """A Roman numeral's value (0 when it is not one)."""
-    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-    digits = [values.get(c, 0) for c in numeral.upper()]
-    if 0 in digits:
-        return 0
-    return sum(-d if i + 1 < len(digits) and d < digits[i + 1] else d for i, d in enumerate(digits))
 
 
 def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
@@ -172,4 +159,4 @@ def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:
 
 CHECK = register(Check(
     name="post_cutoff", scorer=score_post_cutoff, kinds=("abstain", "facts"), default_expect=default_expect,
-    summary="dated events: unknowable (abstain) or real with a gold answer (facts)", read_prompt=question_date))
+    summary="dated events: unknowable (abstain) or real with a gold answer (facts)"))

@@ -8,9 +8,10 @@ its module to `MODULES`; suite validation, `probity score`, the runner and `resc
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
+from types import MappingProxyType
 from typing import Any
 
 from evals.schema import Item
@@ -42,10 +43,10 @@ class Check:
     kinds: tuple[str, ...]  # the `expect` kinds the scorer can score
     default_expect: DefaultExpect
     summary: str  # one line for `--help` and docs
-    read_prompt: Callable[[str], Any] | None = None  # what the check reads out of a question, if anything
 
 
 _REGISTRY: dict[str, Check] = {}
+_VIEW: Mapping[str, Check] = MappingProxyType(_REGISTRY)  # read-only, no copy per score() call
 _loaded = False
 
 
@@ -56,14 +57,14 @@ def register(check: Check) -> Check:
     return check
 
 
-def checks() -> dict[str, Check]:
+def checks() -> Mapping[str, Check]:
     """Every registered check, by name (the check modules are imported on first use)."""
     global _loaded
     if not _loaded:
         for module in MODULES:
             import_module(module)
         _loaded = True
-    return dict(_REGISTRY)
+    return _VIEW
 
 
 def names() -> list[str]:

@@ -84,3 +84,22 @@ def collapse_loops(text: str, min_span: int = 24) -> tuple[str, bool]:
             tail = ""  # the cut-off start of one more copy
         out = out[: m.start()] + m.group(1) + tail
     return out, found
+
+
+def roman(numeral: str) -> int:
+    """A Roman numeral's value (0 when it is not one)."""
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    digits = [values.get(c, 0) for c in numeral.upper()]
+    if 0 in digits:
+        return 0
+    return sum(-d if i + 1 < len(digits) and d < digits[i + 1] else d for i, d in enumerate(digits))
+
+
+def years_in(text: str) -> list[str]:
+    """The years a question names: four-digit years, and a Super Bowl's year from its numeral (Super
+    Bowl I was played in January 1967, so LXVI is 2032)."""
+    years = re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", text)
+    bowl = re.search(r"Super\s*Bowl\s+([IVXLC]+)\b", text, re.I)
+    if bowl and roman(bowl.group(1)):
+        years.append(str(1966 + roman(bowl.group(1))))
+    return years
