@@ -1,7 +1,16 @@
-"""The Provider protocol: one batched method. Adapters own batching, concurrency, retries, timeouts."""
+"""The Provider protocol. Adapters own batching, concurrency, retries and timeouts.
+
+`generate` answers a batch in order. `stream` answers the same batch but hands each answer back
+as soon as it is finished, as `(index into requests, response)`, each index exactly once; the
+runner writes a record per answer as it arrives, so a kill loses only the answers in flight.
+Closing the iterator early (the runner's circuit breaker, Ctrl-C) cancels what is still pending.
+`preflight` is one cheap request made before any task runs: an endpoint that cannot be reached
+(or a model that cannot be loaded) is a UserError naming the profile and the address.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
 from evals.types import Request, Response
@@ -22,3 +31,20 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def stream(provider: Any, requests: list[Request]) -> Iterator[tuple[int, Response]]:
+    """`provider.stream(requests)` when the adapter has one, else its `generate` in order."""
+    if not requests:
+        return iter(())
+    own = getattr(provider, "stream", None)
+    if callable(own):
+        return iter(own(requests))
+    return enumerate(provider.generate(requests))
+
+
+def preflight(provider: Any) -> None:
+    """`provider.preflight()` when the adapter has one (raises UserError when it cannot serve)."""
+    check = getattr(provider, "preflight", None)
+    if callable(check):
+        check()
