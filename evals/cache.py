@@ -11,7 +11,8 @@ several processes writing at once. The folder is, in order: the `folder` argumen
 `PROBITY_CACHE_DIR` environment variable, `.probity-cache/` in the current directory.
 
 `CachedProvider(provider, cache)` wraps any provider: hits come back with `Response.cached=True`
-and the misses go to the wrapped provider in one batched call. Error responses are never stored.
+and the misses go to the wrapped provider in one batched call; `stream` hands each answer back (and
+stores it) as soon as it arrives. Error responses are never stored.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from evals.types import Request, Response
+from providers.base import stream
 
 #: bumped when the key layout changes (old entries are then simply never hit)
 KEY_VERSION = 1
@@ -176,32 +178,46 @@ class CachedProvider:
         return cache_key(self.inner.identity(), request)
 
     def generate(self, requests: list[Request]) -> list[Response]:
+        out: list[Response | None] = [None] * len(requests)
+        for i, response in self.stream(requests):
+            out[i] = response
+        return [r for r in out if r is not None]
+
+    def stream(self, requests: list[Request]) -> Iterator[tuple[int, Response]]:
+        """Hits at once, then each miss as the wrapped provider finishes it (stored as it arrives)."""
         keys = [self.key(r) for r in requests]
         found = self.cache.get_many(keys) if self.read else {}
-        first: dict[str, int] = {}  # key -> index of the first request asking it
+        waiting: dict[str, list[int]] = {}  # key -> indices asking it (the first is sent)
         for i, key in enumerate(keys):
-            if key not in found:
-                first.setdefault(key, i)
-        fresh: dict[str, Response] = {}
-        if first:
-            self.calls += 1
-            asked = list(first.items())
-            answers = self.inner.generate([requests[i] for _, i in asked])
-            fresh = {key: resp for (key, _), resp in zip(asked, answers, strict=True)}
-            if self.write:
-                self.cache.put_many(fresh.items())
-        out: list[Response] = []
-        for i, key in enumerate(keys):
-            if key in fresh and first[key] == i:
-                self.misses += 1
-                out.append(fresh[key])
-            elif key in fresh and fresh[key].error is not None:
-                self.misses += 1  # an error is not an answer: its duplicates carry the same error
-                out.append(fresh[key])
-            else:
+            if key in found:
                 self.hits += 1
-                out.append((found.get(key) or fresh[key]).model_copy(update={"cached": True, "retries": 0}))
-        return out
+                yield i, found[key].model_copy(update={"cached": True, "retries": 0})
+            else:
+                waiting.setdefault(key, []).append(i)
+        if not waiting:
+            return
+        self.calls += 1
+        asked = list(waiting)
+        answers = stream(self.inner, [requests[waiting[key][0]] for key in asked])
+        try:
+            for j, response in answers:
+                key = asked[j]
+                if self.write:
+                    self.cache.put_many([(key, response)])
+                first, *copies = waiting[key]
+                self.misses += 1
+                yield first, response
+                for i in copies:
+                    if response.error is not None:  # an error is not an answer: its duplicates carry it
+                        self.misses += 1
+                        yield i, response
+                    else:
+                        self.hits += 1
+                        yield i, response.model_copy(update={"cached": True, "retries": 0})
+        finally:
+            close = getattr(answers, "close", None)
+            if callable(close):
+                close()
 
     def close(self) -> None:
         try:

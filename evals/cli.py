@@ -7,7 +7,7 @@ import sys
 from importlib import import_module
 
 from evals import __version__
-from evals.errors import UserError
+from evals.errors import EXIT_CODES, UserError
 
 COMMANDS = ["run", "report", "suites", "providers", "score", "compare", "check", "rescore"]
 
@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="probity",
         description="Measure how often a language model makes things up, and whether tools fix it.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"probity {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

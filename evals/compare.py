@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.records import Record, iter_records, read_manifest
+from evals.manifest import read_manifest
+from evals.records import Record, read_records
 from evals.report import md_table, run_label, shorten
 from evals.stats import mcnemar_exact, paired_bootstrap
 
@@ -111,7 +112,7 @@ def question(r: Record) -> str:
 
 
 def by_key(records: Iterable[Record]) -> dict[Key, Record]:
-    """Records indexed by pairing key; a key seen twice keeps its last record."""
+    """Records indexed by pairing key (read_records has refused a run with two records for one task)."""
     return {key_of(r): r for r in records}
 
 
@@ -151,13 +152,13 @@ def pair_runs(a: dict[Key, Record], b: dict[Key, Record], versions_a: dict[str, 
 
 def compare_runs(run_a: Path, run_b: Path) -> Comparison:
     ma, mb = read_manifest(run_a), read_manifest(run_b)
-    va = {s["name"]: str(s.get("version")) for s in ma.get("suites", [])}
-    vb = {s["name"]: str(s.get("version")) for s in mb.get("suites", [])}
-    pairs, errors, left = pair_runs(by_key(iter_records(run_a)), by_key(iter_records(run_b)), va, vb)
+    va = {s.name: s.version for s in ma.suites}
+    vb = {s.name: s.version for s in mb.suites}
+    pairs, errors, left = pair_runs(by_key(read_records(run_a)), by_key(read_records(run_b)), va, vb)
     label_a, label_b = run_label(ma, run_a), run_label(mb, run_b)
     if label_a == label_b:
-        label_a, label_b = ma.get("run_id", run_a.name), mb.get("run_id", run_b.name)
-    return Comparison(run_a, run_b, label_a, label_b, ma.get("scorer_version"), mb.get("scorer_version"),
+        label_a, label_b = ma.run_id, mb.run_id
+    return Comparison(run_a, run_b, label_a, label_b, ma.scorer_version, mb.scorer_version,
                       pairs, errors, left)
 
 

@@ -41,9 +41,10 @@ from pathlib import Path
 import yaml
 
 from evals.errors import UserError
-from evals.loader import yaml_error_line
+from evals.loader import compose_yaml, yaml_error_line
 from evals.metrics import METRICS, metric_value, records_frame
-from evals.records import iter_records, read_manifest, run_folder
+from evals.manifest import read_manifest
+from evals.records import iter_records, run_folder
 from evals.report import md_table
 from evals.stats import mcnemar_exact, paired_bootstrap
 
@@ -160,8 +161,11 @@ def load_gates(path: Path, suites: list[str]) -> list[Gate]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{path}: cannot read gate file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # checked like suite files: a repeated key, an alias bomb or deep nesting is one `file:line` line
+        root, _ = compose_yaml(text, str(path), yaml.SafeLoader)
     except yaml.YAMLError as exc:
         line, reason = yaml_error_line(exc)
         raise UserError(f"{path}:{line}: YAML syntax error: {reason}") from exc
@@ -289,7 +293,7 @@ class GateReport:
 def check_gates(run_dir: Path, gate_path: Path, baseline_dir: Path | None) -> GateReport:
     if baseline_dir is not None:
         run_folder(baseline_dir, "--baseline ")
-    suites = [s["name"] for s in read_manifest(run_dir).get("suites", [])]
+    suites = [s.name for s in read_manifest(run_dir).suites]
     gates = load_gates(gate_path, suites)
     results = evaluate(gates, Path(run_dir), Path(baseline_dir) if baseline_dir else None)
     failed = sum(r.status == "FAIL" for r in results)

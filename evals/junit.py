@@ -13,7 +13,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from evals.records import Record, iter_records, read_manifest
+from evals.manifest import read_manifest
+from evals.records import Record, read_records
 from evals.report import shorten
 
 # characters XML 1.0 cannot carry, even escaped
@@ -55,15 +56,15 @@ def testcase(r: Record, several_samples: bool) -> ET.Element:
 
 def junit_tree(run_dir: Path) -> ET.ElementTree:
     manifest = read_manifest(run_dir)
-    records = sorted(iter_records(run_dir), key=lambda r: (r.suite, MODE_ORDER.get(r.mode, 9), r.item_id, r.sample))
+    records = sorted(read_records(run_dir), key=lambda r: (r.suite, MODE_ORDER.get(r.mode, 9), r.item_id, r.sample))
     modes = {r.mode for r in records}
     several_samples = any(r.sample > 0 for r in records)
     groups: dict[tuple[str, str], list[Record]] = {}
     for r in records:
         groups.setdefault((r.suite, r.mode), []).append(r)
-    root = ET.Element("testsuites", name=xml_text(f"probity {manifest.get('run_id', Path(run_dir).name)}"))
+    root = ET.Element("testsuites", name=xml_text(f"probity {manifest.run_id}"))
     totals = {"tests": 0, "failures": 0, "errors": 0, "time": 0.0}
-    profile = manifest.get("profile") or {}
+    profile = manifest.profile
     for (suite, mode), recs in groups.items():
         failures = sum(1 for r in recs if r.score is not None and not r.error and not r.score.passed)
         errors = sum(1 for r in recs if r.error or r.score is None)
@@ -71,13 +72,14 @@ def junit_tree(run_dir: Path) -> ET.ElementTree:
         ts = ET.SubElement(root, "testsuite", name=xml_text(suite if len(modes) == 1 else f"{suite}.{mode}"),
                            tests=str(len(recs)), failures=str(failures), errors=str(errors), skipped="0",
                            time=f"{seconds:.3f}", package="probity")
-        if manifest.get("started_at"):
-            ts.set("timestamp", str(manifest["started_at"])[:19])
+        if manifest.started_at:
+            ts.set("timestamp", manifest.started_at[:19])
         props = ET.SubElement(ts, "properties")
-        version = next((s.get("version") for s in manifest.get("suites", []) if s.get("name") == suite), None)
-        for key, value in (("run_id", manifest.get("run_id")), ("model", profile.get("model")),
-                           ("profile", profile.get("name")), ("suite_version", version), ("mode", mode),
-                           ("scorer_version", manifest.get("scorer_version"))):
+        entry = manifest.suite(suite)
+        version = entry.version if entry is not None else None
+        for key, value in (("run_id", manifest.run_id), ("model", profile.model),
+                           ("profile", profile.name), ("suite_version", version), ("mode", mode),
+                           ("scorer_version", manifest.scorer_version)):
             ET.SubElement(props, "property", name=key, value=xml_text(value if value is not None else ""))
         for r in recs:
             ts.append(testcase(r, several_samples))

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from evals.loader import LoadedSuite
 from evals.profiles import Profile
 from evals.records import task_key
-from evals.schema import Item
-from evals.types import Message, Request
+from evals.schema import Item, Suite
+from evals.types import GenParams, Message, Request
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,43 @@ def derive_seed(seed: int, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:4], "big")
 
 
-def build_request(task: Task, profile: Profile, seed: int) -> Request:
-    suite, item = task.loaded.suite, task.item
-    system = item.system if item.system is not None else suite.defaults.system
+def suite_params(suite: Suite, profile: Profile) -> GenParams:
+    """The generation settings a suite's requests use (before the per-task seed): the profile's `params`,
+    with
+
+    * `max_new_tokens`: the suite's `defaults.max_new_tokens` when the suite sets it, else the profile's
+      `params.max_new_tokens` (GenParams' default 256 when the profile does not set it either);
+    * `stop`: the suite's `defaults.stop` followed by the profile's `params.stop`.
+
+    `build_request` uses it for every task, so it is also what a run records and reports per suite."""
+    max_new_tokens = suite.defaults.max_new_tokens
+    return profile.params.model_copy(update={
+        "max_new_tokens": profile.params.max_new_tokens if max_new_tokens is None else max_new_tokens,
+        "stop": [*suite.defaults.stop, *profile.params.stop],
+    })
+
+
+def request_messages(suite: Suite, item: Item) -> list[Message]:
+    """The conversation sent for an item. The system message, most specific first: the item's `system`
+    field when set (`""`: no system message; it also replaces system messages in the item's `messages`),
+    else the item's own system message(s) in `messages`, else the suite's `defaults.system`."""
     messages: list[Message] = []
-    if system:
-        messages.append(Message(role="system", content=system))
-    if item.messages is not None:
-        messages.extend(m for m in item.messages if not (system and m.role == "system"))
+    if item.system is not None:
+        if item.system:
+            messages.append(Message(role="system", content=item.system))
+        own = [m for m in item.messages or [] if m.role != "system"]
     else:
-        messages.append(Message(role="user", content=item.prompt or ""))
-    params = profile.params.model_copy(
-        update={
-            "max_new_tokens": suite.defaults.max_new_tokens,
-            "stop": [*suite.defaults.stop, *profile.params.stop],
-            "seed": derive_seed(seed, task.key) if profile.params.temperature > 0 else profile.params.seed,
-        }
-    )
-    return Request(messages=messages, params=params, sample=task.sample)
+        own = list(item.messages or [])
+        if suite.defaults.system and not any(m.role == "system" for m in own):
+            messages.append(Message(role="system", content=suite.defaults.system))
+    if item.messages is None:
+        own = [Message(role="user", content=item.prompt or "")]
+    return [*messages, *own]
+
+
+def build_request(task: Task, profile: Profile, seed: int) -> Request:
+    """The request for one task: `request_messages`, `suite_params` and the seed (per task when sampling)."""
+    suite, item = task.loaded.suite, task.item
+    params = suite_params(suite, profile).model_copy(update={
+        "seed": derive_seed(seed, task.key) if profile.params.temperature > 0 else profile.params.seed})
+    return Request(messages=request_messages(suite, item), params=params, sample=task.sample)

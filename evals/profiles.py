@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from evals.errors import UserError
 from evals.loader import validate_model
@@ -35,18 +37,84 @@ class Profile(BaseModel):
     # key/value cache budget in token positions (all layers; ~46 KB each for SmolLM2-135M in float32):
     # long prompts get fewer than batch_size slots so the cache stays within it
     kv_cache_tokens: int = Field(default=32768, gt=0)
-    device: str = "auto"
-    threads: int | None = None
+    device: str = "auto"  # auto, cpu, cuda, cuda:N or mps
+    threads: int | None = Field(default=None, gt=0)  # torch CPU threads; None: torch's default
     # scripted (tests only): seconds to wait per generate() call
     delay_s: float = Field(default=0.0, ge=0)
     # openai-compatible endpoints
     base_url: str | None = None
     api_key_env: str | None = None  # name of the environment variable holding the key
+    # sent with every request; values are secrets to probity: never in a record, a manifest or an error
     headers: dict[str, str] = Field(default_factory=dict)
     concurrency: int = Field(default=8, gt=0)
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     backoff_s: float = Field(default=0.5, ge=0)
+    # the body field that carries the token limit: reasoning models (OpenAI o-series, GPT-5) reject
+    # `max_tokens` and want `max_completion_tokens`, which also counts their hidden reasoning tokens
+    token_limit_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    # false: temperature, top_p and seed are not sent (reasoning models accept only their defaults)
+    send_sampling_params: bool = True
+    # tokens added to the token limit for a model that thinks before it answers: the limit is then
+    # max_new_tokens + reasoning_token_budget (reasoning models count hidden reasoning in the limit)
+    reasoning_token_budget: int = Field(default=0, ge=0)
+    # sent as `reasoning_effort` when set (OpenAI: minimal, low, medium, high; newer models: none, xhigh)
+    reasoning_effort: str | None = Field(default=None, pattern=r"^[a-z]+$")
+    # a 200 body larger than this is not read further: the answer is cut and flagged `truncated`
+    max_response_bytes: int = Field(default=4_000_000, gt=0)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not _DEVICE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a device: use auto, cpu, cuda, cuda:N (N = 0, 1, ...) or mps")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        problem = url_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint's base URL, or None. Never raises: a port out of range, a
+    malformed IPv6 address or an empty host is a reason, as is anything but http:// or https://."""
+    if not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "contains whitespace or a control character"
+    netloc = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
+    host = netloc.rpartition("@")[2]
+    if host.startswith("["):
+        end = host.find("]")
+        if end == -1:
+            return "malformed IPv6 address (no closing ])"
+        try:
+            ipaddress.IPv6Address(host[1:end].split("%", 1)[0])
+        except ValueError:
+            return f"malformed IPv6 address {host[:end + 1]!r}"
+        name, port = host[1:end], host[end + 1:]
+        if port and not port.startswith(":"):
+            return f"unexpected {port!r} after the IPv6 address"
+        port = port[1:]
+    else:
+        if "[" in host or "]" in host:
+            return "malformed IPv6 address (brackets)"
+        name, _, port = host.partition(":")
+    if not name:
+        return "no host"
+    if port:
+        if not port.isascii() or not port.isdigit():
+            return f"port {port!r} is not a number"
+        if not 0 < int(port) <= 65535:
+            return f"port {int(port)} out of range (1-65535)"
+    return None
 
 
 def profile_dir() -> Path:

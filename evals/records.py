@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from evals.errors import UserError
 from evals.scoring.outcome import Score
 from evals.types import Request, Response
 
 Mode = Literal["plain", "tools"]
+RECORDS_NAME = "records.jsonl"
+LOCK_NAME = ".lock"
+MAX_PROBLEMS_SHOWN = 10
 
 
 class ToolStats(BaseModel):
@@ -52,19 +56,30 @@ def task_key(suite: str, item_id: str, mode: str, sample: int) -> str:
 
 
 class RecordWriter:
-    """Append-only writer: every record is one line, flushed and fsynced as it completes."""
+    """Append-only writer: every record is one line, flushed and fsynced as it completes. A full disk
+    or an unwritable folder is a one-line UserError; the lines already written stay."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._f = path.open("a", encoding="utf-8")
+        try:
+            self._f = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{path}: cannot write: {exc.strerror}") from exc
 
     def write(self, record: Record) -> None:
-        self._f.write(record.model_dump_json() + "\n")
-        self._f.flush()
-        os.fsync(self._f.fileno())
+        try:
+            self._f.write(record.model_dump_json() + "\n")
+            self._f.flush()
+            os.fsync(self._f.fileno())
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot write: {exc.strerror}; the records written so far are "
+                            "kept, finish with `probity run --resume` once there is room") from exc
 
     def close(self) -> None:
-        self._f.close()
+        try:
+            self._f.close()
+        except OSError:
+            pass
 
     def __enter__(self) -> RecordWriter:
         return self
@@ -73,58 +88,161 @@ class RecordWriter:
         self.close()
 
 
-def iter_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield each complete record; a torn last line (no newline or bad JSON) is skipped."""
+class RunLock:
+    """An exclusive lock on a run folder (`.lock`, flock): one process appends to a run at a time.
+    The lock goes with the process, so a killed run never leaves a stale lock behind."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / LOCK_NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        import fcntl
+
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot create the run lock: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise UserError(f"{self.path.parent}: another probity process (pid {holder}) is writing this run; "
+                            "wait for it to finish or stop it, then resume") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+
+@dataclass
+class Line:
+    """One line of records.jsonl as read: its number, the raw bytes and the parsed record or a problem."""
+
+    number: int
+    raw: bytes
+    record: Record | None = None
+    problem: str | None = None
+
+
+def _parse(number: int, raw: bytes) -> Line:
+    line = Line(number, raw)
+    if not raw.endswith(b"\n"):
+        line.problem = "incomplete last line (the run stopped while writing it)"
+        return line
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line.problem = f"not UTF-8 (byte {exc.start})"
+        return line
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        line.problem = f"not JSON ({exc.msg})"
+        return line
+    if not isinstance(data, dict):
+        line.problem = f"not a record (a JSON {type(data).__name__})"
+        return line
+    try:
+        line.record = Record.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(record)"
+        line.problem = f"not a record: {where}: {first['msg']}"
+    return line
+
+
+def read_lines(path: Path) -> Iterator[Line]:
+    """Every line of a records file, parsed; problems are reported on the line, never raised."""
     if not path.exists():
         return
     with path.open("rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                return
-            try:
-                yield json.loads(raw)
-            except json.JSONDecodeError:
-                continue
+        for number, raw in enumerate(f, 1):
+            if raw.strip():
+                yield _parse(number, raw)
 
 
-def iter_records(run_dir: Path) -> Iterator[Record]:
-    for data in iter_lines(Path(run_dir) / "records.jsonl"):
-        yield Record.model_validate(data)
+def read_records(run_dir: str | Path) -> list[Record]:
+    """All records of a run, or a UserError listing every line that cannot be used (unreadable, not a
+    record, a second record for one task): a reader never computes on part of a run."""
+    path = Path(run_dir) / RECORDS_NAME
+    records: list[Record] = []
+    problems: list[str] = []
+    first_line: dict[str, int] = {}
+    for line in read_lines(path):
+        if line.record is None:
+            problems.append(f"{path}:{line.number}: {line.problem}")
+            continue
+        key = line.record.key
+        if key in first_line:
+            problems.append(f"{path}:{line.number}: a second record for {key} (first at line {first_line[key]})")
+            continue
+        first_line[key] = line.number
+        records.append(line.record)
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        raise UserError(*shown, *([f"{path}: ... and {more} more"] if more else []),
+                        f"{path}: {len(problems)} line(s) cannot be used, so nothing was computed; "
+                        f"`probity run --resume {Path(run_dir)}` drops them and re-asks those tasks")
+    return records
 
 
-def repair(path: Path, drop_errors: bool = True) -> tuple[set[str], int, int]:
-    """Prepare records.jsonl for resuming: cut a torn tail, drop error records (they are retried)
-    and duplicates. Returns (done keys, torn lines removed, error records removed)."""
-    if not path.exists():
-        return set(), 0, 0
+def iter_records(run_dir: str | Path) -> Iterator[Record]:
+    """The run's records (checked as a whole first, see read_records)."""
+    return iter(read_records(run_dir))
+
+
+def iter_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The readable records of a file being written, as plain data (the runner's own counts)."""
+    for line in read_lines(path):
+        if line.record is not None:
+            yield line.record.model_dump(mode="json")
+
+
+@dataclass
+class Repair:
+    """What `repair` did to records.jsonl before a resume."""
+
+    done: set[str] = field(default_factory=set)
+    unreadable: int = 0  # torn, not UTF-8, not JSON, not a record
+    errors: int = 0  # error records dropped: their tasks are asked again
+    duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def repair(path: Path, drop_errors: bool = True) -> Repair:
+    """Prepare records.jsonl for resuming: drop unreadable lines, error records (retried) and second
+    records of a task; rewrite the file atomically when anything was dropped."""
+    result = Repair()
     keep: list[bytes] = []
-    done: set[str] = set()
-    torn = errors = duplicates = 0
-    with path.open("rb") as f:
-        for raw in f:
-            try:
-                data = json.loads(raw) if raw.endswith(b"\n") else None
-            except json.JSONDecodeError:
-                data = None
-            if data is None:
-                torn += 1
-                continue
-            if drop_errors and data.get("error"):
-                errors += 1
-                continue
-            if data["key"] in done:
-                duplicates += 1
-                continue
-            done.add(data["key"])
-            keep.append(raw)
-    if torn or errors or duplicates:
+    for line in read_lines(path):
+        if line.record is None:
+            result.unreadable += 1
+            result.problems.append(f"{path}:{line.number}: {line.problem}")
+            continue
+        if drop_errors and line.record.error:
+            result.errors += 1
+            continue
+        if line.record.key in result.done:
+            result.duplicates += 1
+            continue
+        result.done.add(line.record.key)
+        keep.append(line.raw)
+    if result.unreadable or result.errors or result.duplicates:
         tmp = path.with_suffix(".jsonl.tmp")
         with tmp.open("wb") as f:
             f.writelines(keep)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    return done, torn, errors
+    return result
 
 
 def run_folder(path: str | Path, label: str = "") -> Path:
@@ -133,14 +251,3 @@ def run_folder(path: str | Path, label: str = "") -> Path:
     if not (run_dir / "manifest.json").is_file():
         raise UserError(f"{label}{run_dir}: not a run folder (no manifest.json)")
     return run_dir
-
-
-def read_manifest(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
-    tmp = Path(run_dir) / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    os.replace(tmp, Path(run_dir) / "manifest.json")

@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from evals.manifest import now
+from evals.manifest import Manifest, now, read_manifest
 from evals.metrics import aggregate, metric_value, records_frame
-from evals.records import Record, iter_records, read_manifest
+from evals.records import Record, read_records
 from evals.stats import fmt_rate
 
 # -- text helpers shared by compare, gates and junit -------------------------------------------------
@@ -51,9 +51,8 @@ def md_table(rows: Sequence[Sequence[object]], headers: Sequence[str], fmt: str 
     return tabulate(rows, headers=list(headers), tablefmt=fmt, disable_numparse=True)
 
 
-def run_label(manifest: dict[str, Any], run_dir: Path) -> str:
-    profile = manifest.get("profile") or {}
-    return str(profile.get("name") or profile.get("model") or manifest.get("run_id") or run_dir.name)
+def run_label(manifest: Manifest, run_dir: Path) -> str:
+    return manifest.profile.name or manifest.profile.model or manifest.run_id or run_dir.name
 
 
 # -- loading -------------------------------------------------------------------------------------------
@@ -62,7 +61,7 @@ def run_label(manifest: dict[str, Any], run_dir: Path) -> str:
 @dataclass
 class Run:
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     records: list[Record]
     frame: pd.DataFrame
     label: str = ""
@@ -72,13 +71,13 @@ def load_runs(run_dirs: Sequence[Path]) -> list[Run]:
     runs = []
     for d in run_dirs:
         d = Path(d)
-        records = list(iter_records(d))
         m = read_manifest(d)
+        records = read_records(d)
         runs.append(Run(d, m, records, records_frame(records), run_label(m, d)))
     counts = Counter(r.label for r in runs)
     for r in runs:  # two runs of the same profile: tell them apart by run id
         if counts[r.label] > 1:
-            r.label = str(r.manifest.get("run_id", r.path.name))
+            r.label = r.manifest.run_id
     return runs
 
 
@@ -129,49 +128,57 @@ def side_by_side(runs: list[Run], by: list[str], metrics: list[tuple[str, str]] 
 # -- sections ------------------------------------------------------------------------------------------
 
 
-def _settings(m: dict[str, Any]) -> str:
-    cfg, params = m.get("config") or {}, (m.get("profile") or {}).get("params") or {}
-    parts = [f"modes {', '.join(cfg.get('modes', []))}", f"samples {cfg.get('samples')}", f"seed {cfg.get('seed')}",
-             f"limit {cfg.get('limit')}", f"max steps {cfg.get('max_steps')}",
-             f"temperature {params.get('temperature')}", f"top_p {params.get('top_p')}",
-             f"profile max_new_tokens {params.get('max_new_tokens')}"]
+def _settings(m: Manifest) -> str:
+    cfg, params = m.config, m.profile.params
+    parts = [f"modes {', '.join(cfg.modes)}", f"samples {cfg.samples}", f"seed {cfg.seed}",
+             f"limit {cfg.limit}", f"max steps {cfg.max_steps}",
+             f"temperature {params.temperature}", f"top_p {params.top_p}",
+             f"profile max_new_tokens {params.max_new_tokens}"]
     return "; ".join(parts)
 
 
-def _hardware(m: dict[str, Any]) -> str:
-    hw = m.get("hardware") or {}
+def _hardware(m: Manifest) -> str:
+    hw = m.hardware
     return (f"{hw.get('machine')}, {hw.get('system')}, {hw.get('cpus')} CPUs, {hw.get('memory_gib')} GiB, "
             f"GPU: {hw.get('gpu') or 'none'}")
 
 
+def _identity(m: Manifest) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted((m.model_identity or {}).items())) or "–"
+
+
+def _status(m: Manifest) -> str:
+    why = f": {m.stopped_because}" if m.stopped_because else ""
+    return f"{m.started_at} / {m.finished_at} ({m.status}{why})"
+
+
 def manifest_section(runs: list[Run]) -> str:
     fields: list[tuple[str, Any]] = [
-        ("run", lambda m: f"`{m.get('run_id')}`"),
-        ("model", lambda m: f"`{(m.get('profile') or {}).get('model')}`"),
-        ("adapter / profile", lambda m: f"{(m.get('profile') or {}).get('adapter')} / {(m.get('profile') or {}).get('name')}"),
-        ("model identity", lambda m: m.get("model_identity") if not isinstance(m.get("model_identity"), dict)
-         else ", ".join(f"{k}: {v}" for k, v in sorted(m["model_identity"].items()))),
-        ("knowledge cutoff", lambda m: (m.get("profile") or {}).get("knowledge_cutoff")),
+        ("run", lambda m: f"`{m.run_id}`"),
+        ("model", lambda m: f"`{m.profile.model}`"),
+        ("adapter / profile", lambda m: f"{m.profile.adapter} / {m.profile.name}"),
+        ("model identity", _identity),
+        ("knowledge cutoff", lambda m: m.profile.knowledge_cutoff),
         ("settings", _settings),
-        ("probity", lambda m: f"{m.get('probity_version')} (commit `{m.get('git_commit')}`)"),
-        ("scorer version", lambda m: str(m.get("scorer_version"))
-         + (f" (rescored from `{m['rescored_from']}`)" if m.get("rescored_from") else "")),
-        ("started / finished", lambda m: f"{m.get('started_at')} / {m.get('finished_at')} ({m.get('status')})"),
+        ("probity", lambda m: f"{m.probity_version} (commit `{m.git_commit}`)"),
+        ("scorer version", lambda m: str(m.scorer_version)
+         + (f" (rescored from `{m.rescored_from}`)" if m.rescored_from else "")),
+        ("started / finished", _status),
         ("hardware", _hardware),
-        ("versions", lambda m: ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)),
-        ("records", lambda m: ", ".join(f"{k} {v}" for k, v in (m.get("counts") or {}).items())
-         + f"; retries {m.get('retries', 0)}"),
+        ("versions", lambda m: ", ".join(f"{k} {v}" for k, v in m.versions.items() if v)),
+        ("records", lambda m: ", ".join(f"{k} {v}" for k, v in m.counts.items()) + f"; retries {m.retries}"),
     ]
     rows = [[name, *(str(fn(r.manifest)) for r in runs)] for name, fn in fields]
     out = ["## Runs", "", md_table(rows, ["", *(r.label for r in runs)]), "", "### Suites", ""]
-    names = sorted({s["name"] for r in runs for s in r.manifest.get("suites", [])})
+    names = sorted({s.name for r in runs for s in r.manifest.suites})
     srows = []
     for name in names:
         row: list[object] = [name]
         for r in runs:
-            s = next((s for s in r.manifest.get("suites", []) if s["name"] == name), None)
-            row.append("–" if s is None else f"v{s.get('version')} · {s.get('check')} · {s.get('items')} items · "
-                       f"`{str(s.get('sha256'))[:12]}`")
+            s = r.manifest.suite(name)
+            tokens = f" · max_new_tokens {s.max_new_tokens}" if s is not None and s.max_new_tokens else ""
+            row.append("–" if s is None else f"v{s.version} · {s.check} · {s.items} items{tokens} · "
+                       f"`{s.sha256[:12]}`")
         srows.append(row)
     out.append(md_table(srows, ["suite", *(r.label for r in runs)]))
     return "\n".join(out)
@@ -332,7 +339,7 @@ def step_summary(run_dir: Path) -> str:
     runs = load_runs([Path(run_dir)])
     r = runs[0]
     errors = int(r.frame["error"].sum()) if not r.frame.empty else 0
-    parts = [f"## probity: `{r.manifest.get('run_id', r.path.name)}` ({md_escape(r.label)})", "",
+    parts = [f"## probity: `{r.manifest.run_id}` ({md_escape(r.label)})", "",
              side_by_side(runs, ["suite", *_modes_column(runs)]), "",
              f"{len(r.records)} answers, {errors} API errors (excluded from the rates)."]
     tools = tool_section(runs)

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from evals.errors import UserError
 from evals.loader import load_suite
-from evals.manifest import now
-from evals.profiles import Identity
-from evals.records import RecordWriter, iter_records, read_manifest, run_folder, write_manifest
+from evals.manifest import Manifest, now, read_manifest, write_manifest
+from evals.records import RecordWriter, read_records, run_folder
 from evals.schema import Item
 from evals.scoring import SCORER_VERSION, ScoreContext, score
 from evals.tools.step_limit import step_limit_score
@@ -44,43 +43,45 @@ def _new_dir(run_dir: Path, out: Path | None, run_id: str) -> Path:
     return parent / f"{run_id}-rescored-{n}"
 
 
-def _items(manifest: dict, notes: list[str]) -> dict[str, dict[str, Item]]:
+def _items(manifest: Manifest, notes: list[str]) -> dict[str, dict[str, Item]]:
     out: dict[str, dict[str, Item]] = {}
-    for s in manifest.get("suites", []):
-        path = Path(s.get("path", ""))
+    for s in manifest.suites:
+        path = Path(s.path)
         if not path.is_file():
-            notes.append(f"{s['name']}: suite file {path} not found; old scores kept")
+            notes.append(f"{s.name}: suite file {path} not found; old scores kept")
             continue
         try:
             loaded = load_suite(path)
         except UserError as exc:
-            notes.append(f"{s['name']}: {path} no longer loads ({exc.lines[0] if exc.lines else exc}); old scores kept")
+            notes.append(f"{s.name}: {path} no longer loads ({exc.lines[0] if exc.lines else exc}); old scores kept")
             continue
-        if loaded.sha256 != s.get("sha256"):
-            change = (f"v{s.get('version')} → v{loaded.suite.version}" if str(s.get("version")) != loaded.suite.version
+        if loaded.sha256 != s.sha256:
+            change = (f"v{s.version} → v{loaded.suite.version}" if s.version != loaded.suite.version
                       else f"still v{loaded.suite.version}, different content")
-            notes.append(f"{s['name']}: {path} changed since the run ({change}); items are scored against the "
+            notes.append(f"{s.name}: {path} changed since the run ({change}); items are scored against the "
                          "current file")
-        out[s["name"]] = {item.id: item for item in loaded.suite.items}
+        out[s.name] = {item.id: item for item in loaded.suite.items}
     return out
 
 
 def rescore_run(run_dir: Path, out: Path | None = None) -> RescoreResult:
     run_dir = run_folder(run_dir)
     manifest = read_manifest(run_dir)
-    old_id = str(manifest.get("run_id", run_dir.name))
+    records = read_records(run_dir)  # a damaged run is refused before anything is written
+    old_id = manifest.run_id
     new_dir = _new_dir(run_dir, out, old_id)
-    profile = manifest.get("profile") or {}
-    ctx = ScoreContext(identity=Identity.model_validate(profile.get("identity") or {}),
-                       knowledge_cutoff=profile.get("knowledge_cutoff"))
+    ctx = ScoreContext(identity=manifest.profile.identity, knowledge_cutoff=manifest.profile.knowledge_cutoff)
     result = RescoreResult(new_dir)
     items = _items(manifest, result.notes)
-    checks = {s["name"]: s.get("check") for s in manifest.get("suites", [])}
+    checks = {s.name: s.check for s in manifest.suites}
     gone: Counter[str] = Counter()
     counts: Counter[str] = Counter()
-    new_dir.mkdir(parents=True)
+    try:
+        new_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise UserError(f"--out {new_dir.parent}: cannot create the rescored run folder: {exc.strerror}") from exc
     with RecordWriter(new_dir / "records.jsonl") as writer:
-        for rec in iter_records(run_dir):
+        for rec in records:
             counts["records"] += 1
             counts["cached"] += rec.cached
             if rec.error or rec.score is None:
@@ -107,17 +108,16 @@ def rescore_run(run_dir: Path, out: Path | None = None) -> RescoreResult:
                                                 "scorer_version": SCORER_VERSION}))
     for suite, n in sorted(gone.items()):
         result.notes.append(f"{suite}: {n} answers whose item is no longer in the suite file kept their old score")
-    write_manifest(new_dir, {
-        **manifest,
+    write_manifest(new_dir, manifest.model_copy(update={
         "run_id": new_dir.name,
         "rescored_from": old_id,
         "rescored_at": now(),
-        "previous_scorer_version": manifest.get("scorer_version"),
+        "previous_scorer_version": manifest.scorer_version,
         "scorer_version": SCORER_VERSION,
-        "counts": {"tasks": (manifest.get("counts") or {}).get("tasks"), **counts},
+        "counts": {"tasks": manifest.counts.get("tasks"), **counts},
         "rescore": {"scored": result.total, "changed": result.changed, "passed_flips": result.passed_flips,
                     "kept_old_score": result.kept, "notes": result.notes},
-    })
+    }))
     return result
 
 

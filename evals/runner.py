@@ -1,4 +1,11 @@
-"""Run tasks through a provider, score them and append one flushed record per finished task."""
+"""Run tasks through a provider, score them and append one flushed record per finished task.
+
+Answers come back through `providers.base.stream`: each record is written (and fsynced) the moment
+its answer arrives, so a kill loses only the tasks in flight. A circuit breaker ends the run early
+after `breaker` consecutive failures of one kind (status `stopped`), instead of spending minutes of
+back-off on every remaining task. `--resume` reuses the stored settings and refuses when anything
+that decides an answer differs from the run's manifest (evals/resume.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,44 +22,45 @@ from tqdm import tqdm
 
 from evals.errors import UserError
 from evals.loader import LoadedSuite, load_suites
-from evals.manifest import git_commit, hardware, now, versions
-from evals.plan import Task, build_request, plan
+from evals.manifest import (
+    Manifest,
+    ResumeEntry,
+    RunSettings,
+    SuiteEntry,
+    git_commit,
+    hardware,
+    now,
+    read_manifest,
+    versions,
+    write_manifest,
+)
+from evals.plan import Task, build_request, plan, suite_params
 from evals.profiles import Profile, load_profile
 from evals.records import (
+    RECORDS_NAME,
     Record,
     RecordWriter,
+    RunLock,
     ToolStats,
     iter_lines,
-    read_manifest,
+    read_lines,
     repair,
     run_folder,
-    write_manifest,
 )
 from evals.scoring import SCORER_VERSION, ScoreContext, score
 from evals.tools.step_limit import step_limit_score
 from evals.types import Request, Response
-from providers.base import Provider
+from providers.base import Provider, preflight, stream
 
-
-@dataclass
-class RunConfig:
-    suite_args: list[str]
-    provider: str  # profile name or path
-    modes: list[str] = field(default_factory=lambda: ["plain"])
-    samples: int = 1
-    seed: int = 0
-    limit: int | None = None
-    max_steps: int = 4
-    cache: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+RunConfig = RunSettings  # the settings of one run, as stored in manifest.json
+#: consecutive failures of one kind that stop a run (0: never)
+DEFAULT_BREAKER = 10
 
 
 @dataclass
 class RunResult:
     run_dir: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
 
 
 def new_run_id(profile: Profile) -> str:
@@ -72,17 +80,43 @@ def chunked(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
         yield chunk
 
 
+class CircuitBreaker:
+    """Trips after `limit` consecutive error responses of the same kind (a success resets it)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kind: str | None = None
+        self.streak = 0
+
+    def see(self, response: Response) -> str | None:
+        """The reason to stop, when this response completes a streak; else None."""
+        if not response.error:
+            self.kind, self.streak = None, 0
+            return None
+        kind = response.error_kind or "error"
+        self.streak = self.streak + 1 if kind == self.kind else 1
+        self.kind = kind
+        if self.limit and self.streak >= self.limit:
+            return (f"{self.streak} consecutive `{kind}` failures (last: {response.error}); "
+                    "the remaining tasks were not asked")
+        return None
+
+
+Answer = tuple[int, Response, list[dict[str, Any]], ToolStats | None]
+
+
 class Runner:
     """Owns one run folder: plans, generates, scores, writes records, keeps the manifest."""
 
     def __init__(self, config: RunConfig, run_dir: Path, suites: list[LoadedSuite], profile: Profile,
-                 provider: Provider, manifest: dict[str, Any]) -> None:
+                 provider: Provider, manifest: Manifest, breaker: int = DEFAULT_BREAKER) -> None:
         self.config = config
         self.run_dir = run_dir
         self.suites = suites
         self.profile = profile
         self.provider = provider
         self.manifest = manifest
+        self.breaker = CircuitBreaker(breaker)
         self.ctx = ScoreContext(identity=profile.identity, knowledge_cutoff=profile.knowledge_cutoff)
         self._tools: dict[str, list[Any]] = {}
 
@@ -96,18 +130,30 @@ class Runner:
             self._tools[name] = get_tools(loaded.suite.tools, corpus)
         return self._tools[name]
 
-    def _answer(self, chunk: list[Task], requests: list[Request]
-                ) -> list[tuple[Response, list[dict[str, Any]], ToolStats | None]]:
+    def _answers(self, chunk: list[Task], requests: list[Request]) -> Iterator[Answer]:
+        """(index in chunk, final response, transcript, tool stats) as each task finishes."""
         if chunk[0].mode == "tools":
-            from evals.tools.loop import run_agents
+            from evals.tools.loop import stream_agents
 
-            results = run_agents(self.provider, requests, self.tools_for(chunk[0].loaded),
-                                 self.profile.tool_protocol, self.config.max_steps)
-            return [(r.response, r.transcript, r.stats) for r in results]
-        return [(resp, [], None) for resp in self.provider.generate(requests)]
+            agents = stream_agents(self.provider, requests, self.tools_for(chunk[0].loaded),
+                                   self.profile.tool_protocol, self.config.max_steps)
+            try:
+                for i, result in agents:
+                    yield i, result.response, result.transcript, result.stats
+            finally:
+                agents.close()
+            return
+        answers = stream(self.provider, requests)
+        try:
+            for i, response in answers:
+                yield i, response, [], None
+        finally:
+            close = getattr(answers, "close", None)
+            if callable(close):
+                close()
 
     def record(self, task: Task, request: Request, response: Response, transcript: list[dict[str, Any]],
-               stats: ToolStats | None, gen_s: float) -> Record:
+               stats: ToolStats | None) -> Record:
         t0 = time.perf_counter()
         sc = None
         if not response.error:  # a tools-mode turn still asking for a tool at the step limit is no answer
@@ -115,65 +161,77 @@ class Runner:
             sc = step_limit_score(transcript) or score(check, task.item, response.text, self.ctx)
         suite = task.loaded.suite
         return Record(
-            key=task.key, run_id=self.manifest["run_id"], suite=suite.name, suite_version=suite.version,
+            key=task.key, run_id=self.manifest.run_id, suite=suite.name, suite_version=suite.version,
             check=suite.check, item_id=task.item.id, lang=task.item.lang, control=task.item.control,
             tags=task.item.tags, mode=task.mode, sample=task.sample, request=request, response=response,
             transcript=transcript, tool_stats=stats, score=sc, error=response.error, cached=response.cached,
             cache_key=self._cache_key(request) if task.mode == "plain" else None, scorer_version=SCORER_VERSION,
-            timings={"generate_s": round(gen_s, 4), "score_s": round(time.perf_counter() - t0, 5)},
+            timings={"generate_s": round(response.latency_s, 4), "score_s": round(time.perf_counter() - t0, 5)},
         )
 
     def _cache_key(self, request: Request) -> str | None:
         key = getattr(self.provider, "key", None)  # a CachedProvider knows its keys
         return key(request) if callable(key) else None
 
-    def run(self, done: set[str]) -> None:
+    def pending(self, done: set[str]) -> tuple[int, list[Task]]:
         tasks = list(plan(self.suites, self.config.modes, self.config.samples, self.config.limit))
-        total = len(tasks)
-        pending = [t for t in tasks if t.key not in done]
-        self.manifest["counts"] = {"tasks": total}
+        return len(tasks), [t for t in tasks if t.key not in done]
+
+    def run(self, done: set[str]) -> None:
+        total, pending = self.pending(done)
+        self.manifest.counts = {"tasks": total}
         write_manifest(self.run_dir, self.manifest)
         bar = tqdm(total=total, initial=total - len(pending), unit="task",
                    disable=not sys.stderr.isatty(), dynamic_ncols=True)
-        retries = int(self.manifest.get("retries", 0))
+        retries = self.manifest.retries
+        stop: str | None = None
         try:
-            with RecordWriter(self.run_dir / "records.jsonl") as writer:
+            with RecordWriter(self.run_dir / RECORDS_NAME) as writer:
                 for chunk in chunked(pending, self.provider.chunk_size):
                     bar.set_description(f"{chunk[0].loaded.suite.name}/{chunk[0].mode}")
                     requests = [build_request(t, self.profile, self.config.seed) for t in chunk]
-                    t0 = time.perf_counter()
-                    answers = self._answer(chunk, requests)
-                    gen_s = (time.perf_counter() - t0) / len(chunk)
-                    for task, request, (response, transcript, stats) in zip(chunk, requests, answers, strict=True):
-                        retries += response.retries
-                        writer.write(self.record(task, request, response, transcript, stats, gen_s))
-                    bar.update(len(chunk))
-                    self.manifest["retries"] = retries
+                    answers = self._answers(chunk, requests)
+                    try:
+                        for i, response, transcript, stats in answers:
+                            retries += response.retries
+                            writer.write(self.record(chunk[i], requests[i], response, transcript, stats))
+                            bar.update(1)
+                            stop = self.breaker.see(response)
+                            if stop:
+                                break
+                    finally:
+                        answers.close()  # cancels what is still in flight when the breaker tripped
+                    self.manifest.retries = retries
+                    if stop:
+                        break
         except BaseException as exc:
-            self.manifest["retries"] = retries
-            self.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", str(exc).splitlines()[:1])
+            self.manifest.retries = retries
+            self.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
+                        str(exc).splitlines()[:1])
             raise
         finally:
             bar.close()
-        self.finish("finished")
+        if stop:
+            self.finish("stopped", [stop])
+        else:
+            self.finish("finished")
 
     def finish(self, status: str, reason: list[str] | None = None) -> None:
         counts: Counter[str] = Counter()
-        for data in iter_lines(self.run_dir / "records.jsonl"):
+        for data in iter_lines(self.run_dir / RECORDS_NAME):
             counts["records"] += 1
             if data.get("error"):
                 counts["errors"] += 1
             elif data.get("score"):
                 counts[data["score"]["outcome"]] += 1
             counts["cached"] += bool(data.get("cached"))
-        self.manifest["counts"] = {"tasks": self.manifest.get("counts", {}).get("tasks"), **counts}
+        self.manifest.counts = {"tasks": self.manifest.counts.get("tasks"), **counts}
         if hasattr(self.provider, "hits"):  # this session's cache traffic: model calls made vs answers reused
-            self.manifest["cache"] = {"model_calls": self.provider.calls, "hits": self.provider.hits,
-                                      "misses": self.provider.misses}
-        self.manifest["status"] = status
-        if reason:
-            self.manifest["stopped_because"] = reason[0]
-        self.manifest["finished_at"] = now()
+            self.manifest.cache = {"model_calls": self.provider.calls, "hits": self.provider.hits,
+                                   "misses": self.provider.misses}
+        self.manifest.status = status
+        self.manifest.stopped_because = reason[0] if reason else None
+        self.manifest.finished_at = now()
         write_manifest(self.run_dir, self.manifest)
 
 
@@ -192,60 +250,81 @@ def make_cached(provider: Provider, use_cache: bool) -> Provider:
     return CachedProvider(provider, ResponseCache.default())
 
 
-def start_run(config: RunConfig, out: Path, run_dir: Path | None = None,
-              provider: Provider | None = None) -> RunResult:
+def suite_entries(suites: list[LoadedSuite], profile: Profile) -> list[SuiteEntry]:
+    return [SuiteEntry(name=ls.suite.name, version=ls.suite.version, check=ls.suite.check, path=str(ls.path),
+                       sha256=ls.sha256, items=len(ls.suite.items), tools=ls.suite.tools,
+                       max_new_tokens=suite_params(ls.suite, profile).max_new_tokens) for ls in suites]
+
+
+def new_manifest(run_dir: Path, config: RunConfig, suites: list[LoadedSuite], profile: Profile) -> Manifest:
+    from evals.secrets import profile_digest, redact_profile
+
+    return Manifest(
+        run_id=run_dir.name, probity_version=versions()["probity"], git_commit=git_commit(), started_at=now(),
+        status="running", config=config.model_copy(update={"provider": _profile_ref(config.provider)}),
+        suites=suite_entries(suites, profile), profile=Profile.model_validate(redact_profile(profile)),
+        profile_sha256=profile_digest(profile), scorer_version=SCORER_VERSION, versions=versions(),
+        hardware=hardware())
+
+
+def _new_run_dir(out: Path, profile: Profile) -> Path:
+    run_dir = out / new_run_id(profile)
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = out / f"{new_run_id(profile)}-{suffix}"
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot create the run folder: {exc.strerror}") from exc
+    return run_dir
+
+
+def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provider: Provider | None = None,
+              breaker: int = DEFAULT_BREAKER) -> RunResult:
     """Begin a new run (run_dir None) or resume the run in run_dir with its stored configuration.
     `provider` reuses an already loaded model (tests, notebooks); it is not closed here."""
-    resume = run_dir is not None
-    if resume:
-        assert run_dir is not None
-        manifest = read_manifest(run_folder(run_dir))
-        stored = manifest["config"]
-        config = RunConfig(**{**stored, "cache": config.cache})
+    from evals.resume import check_identity, check_resume
+
+    stored: Manifest | None = None
+    if run_dir is not None:
+        run_dir = run_folder(run_dir)
+        stored = read_manifest(run_dir)
+        config = stored.config.model_copy(update={"cache": config.cache})
     profile = load_profile(config.provider)
     suites = load_suites(config.suite_args)
+    if stored is not None:
+        assert run_dir is not None
+        check_resume(run_dir, stored, profile, suites)
     from providers import make_provider
 
     owned = provider is None
     provider = make_cached(provider if provider is not None else make_provider(profile), config.cache)
-    if resume:
-        assert run_dir is not None
-        before = {s["name"]: s["sha256"] for s in manifest["suites"]}
-        for ls in suites:
-            if before.get(ls.suite.name) not in (None, ls.sha256):
-                raise UserError(f"{ls.path}: changed since run {manifest['run_id']} started; "
-                                "start a new run instead of resuming")
-        done, torn, dropped = repair(run_dir / "records.jsonl")
-        manifest.setdefault("resumes", []).append({"at": now(), "torn_lines": torn, "errors_retried": dropped,
-                                                   "already_done": len(done)})
-    else:
-        done = set()
-        run_dir = out / new_run_id(profile)
-        suffix = 1
-        while run_dir.exists():
-            suffix += 1
-            run_dir = out / f"{new_run_id(profile)}-{suffix}"
-        run_dir.mkdir(parents=True)
-        manifest = {
-            "run_id": run_dir.name,
-            "probity_version": versions()["probity"],
-            "git_commit": git_commit(),
-            "started_at": now(),
-            "status": "running",
-            "config": {**config.to_dict(), "provider": _profile_ref(config.provider)},
-            "suites": [{"name": ls.suite.name, "version": ls.suite.version, "check": ls.suite.check,
-                        "path": str(ls.path), "sha256": ls.sha256, "items": len(ls.suite.items),
-                        "tools": ls.suite.tools} for ls in suites],
-            "profile": profile.model_dump(mode="json"),
-            "scorer_version": SCORER_VERSION,
-            "versions": versions(),
-            "hardware": hardware(),
-        }
-    manifest["status"] = "running"
-    write_manifest(run_dir, manifest)
-    manifest["model_identity"] = provider.identity()
     try:
-        Runner(config, run_dir, suites, profile, provider, manifest).run(done)
+        if run_dir is None:  # made once the model and the endpoint answer: a failure leaves no empty folder
+            preflight(provider)
+            run_dir = _new_run_dir(out, profile)
+        with RunLock(run_dir):
+            done = {line.record.key for line in read_lines(run_dir / RECORDS_NAME)
+                    if line.record is not None and not line.record.error}
+            manifest = stored if stored is not None else new_manifest(run_dir, config, suites, profile)
+            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker)
+            if stored is not None and runner.pending(done)[1]:
+                preflight(provider)  # an unreachable endpoint is one line before any task runs
+            identity = provider.identity()
+            if stored is not None:
+                check_identity(run_dir, stored, identity)
+                fixed = repair(run_dir / RECORDS_NAME)
+                for problem in fixed.problems:
+                    print(f"resume: dropped {problem}", file=sys.stderr)
+                manifest.resumes.append(ResumeEntry(at=now(), torn_lines=fixed.unreadable,
+                                                    errors_retried=fixed.errors, already_done=len(fixed.done),
+                                                    duplicates=fixed.duplicates))
+                done = fixed.done
+            manifest.status = "running"
+            manifest.model_identity = identity
+            write_manifest(run_dir, manifest)
+            runner.run(done)
     finally:
         if owned:
             provider.close()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evals.types import Message
 
@@ -114,8 +115,19 @@ class Item(_Strict):
 
 class SuiteDefaults(_Strict):
     system: str | None = None
-    max_new_tokens: int = Field(default=128, gt=0)
+    # None: the profile's params.max_new_tokens (evals.plan.suite_params gives the effective value)
+    max_new_tokens: int | None = Field(default=None, gt=0)
     stop: list[str] = Field(default_factory=list)
+
+
+def _known_tool(name: str) -> str:
+    from evals.tools.registry import TOOLS
+
+    if name not in TOOLS:
+        close = difflib.get_close_matches(name, list(TOOLS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown tool {name!r}{hint}; known: {', '.join(TOOLS)}")
+    return name
 
 
 class Suite(_Strict):
@@ -123,8 +135,9 @@ class Suite(_Strict):
     version: str = "1"
     description: str = ""
     check: str  # a registered check (evals/scoring/registry.py); its expect kinds are checked by the loader
-    tools: list[str] = Field(default_factory=list)
-    corpus: str | None = None  # folder of dated documents for the search tool (relative to the suite file)
+    tools: list[Annotated[str, AfterValidator(_known_tool)]] = Field(default_factory=list)  # evals/tools/registry.py
+    # folder of dated documents for the search tool (relative to the suite file; the loader checks it exists)
+    corpus: str | None = None
     defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
     items: list[Item] = Field(min_length=1)
 

@@ -38,10 +38,10 @@ def summary_tables(df: pd.DataFrame, run_dir: Path | None = None) -> dict[str, s
     tables["Per language"] = rate_table(df, [*by_mode, "lang"])
     tables["Probes and controls"] = rate_table(with_split(df), [*by_mode, "split"])
     if run_dir is not None and {"plain", "tools"} <= set(df["mode"]):
-        from evals.records import iter_records
+        from evals.records import read_records
         from evals.tooltable import tool_table
 
-        tt = tool_table(iter_records(run_dir))
+        tt = tool_table(read_records(run_dir))
         tables["Tool-assisted accuracy (paired plain vs tools)"] = tabulate(
             tt, headers="keys", tablefmt="github", showindex=False)
     return tables

@@ -54,3 +54,4 @@ class Response(BaseModel):
     error_kind: str | None = None  # e.g. "http_400", "timeout", "malformed"
     retries: int = 0
     cached: bool = False
+    truncated: bool = False  # the answer was bigger than the profile's max_response_bytes and was cut

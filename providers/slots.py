@@ -29,7 +29,8 @@ lm-evaluation-harness).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,12 +227,35 @@ class SlotDecoder:
         self.cache = SlotCache(torch, config.num_hidden_layers, heads, head_dim, next(model.parameters()).dtype,
                                self.device)
         register_attention()
+        self._runs = 0  # runs started: a suspended run that is no longer the latest cannot resume
 
     def run(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None],
             settings: SlotSettings) -> list[tuple[list[int], str]]:
         """(generated tokens, finish reason) per prompt; prompts are admitted in the order given."""
+        out: list[tuple[list[int], str]] = [([], "length")] * len(prompts)
+        for index, tokens, finish in self.stream(prompts, params, seeds, settings):
+            out[index] = (tokens, finish)
+        return out
+
+    def stream(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None],
+               settings: SlotSettings) -> Iterator[tuple[int, list[int], str]]:
+        """(prompt index, generated tokens, finish reason) as each row finishes, each index once."""
+        for finished in self.steps(prompts, params, seeds, settings):
+            yield from finished
+
+    def steps(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None],
+              settings: SlotSettings) -> Iterator[list[tuple[int, list[int], str]]]:
+        """The rows that finished at one decode step, for each step where some did (`stream`, grouped).
+
+        Between yields the model is back to its own attention and outside inference mode, so the
+        caller may use it (or close this iterator: nothing is left to undo). The cache buffers are
+        shared: starting another run on this decoder ends this one (resuming it raises RuntimeError).
+        """
+        if not prompts:
+            return
         torch = self.torch
-        config = self.model.config
+        self._runs += 1
+        run = self._runs
         capacity = max(len(p) for p in prompts) + params.max_new_tokens
         # long prompts (a tool list) get fewer slots: the cache holds at most `kv_tokens` positions
         slots = max(1, min(settings.batch_size, len(prompts), settings.kv_tokens // capacity))
@@ -243,14 +267,16 @@ class SlotDecoder:
         tail = max((len(s.encode()) for s in stop), default=0) + 1
         pending = deque(_Row(i, list(p)) for i, p in enumerate(prompts))
         active: list[_Row] = []
-        out: list[tuple[list[int], str]] = [([], "length")] * len(prompts)
         logits = None  # next-token logits of the active rows, slot order
+        chosen = None  # the tokens the active rows take next, fed at the next step
         threshold = max(1, slots // 4) if settings.refill else slots
-        saved = config._attn_implementation
-        config._attn_implementation = ATTENTION
-        try:
-            with torch.inference_mode():
-                while pending or active:
+        while pending or active:
+            finished: list[_Row] = []
+            with self._decoding():
+                while (pending or active) and not finished:
+                    if chosen is not None:
+                        logits = self._step(cache, active, chosen)
+                        chosen = None
                     free = slots - len(active)
                     if pending and (not active or free >= threshold):
                         new = [pending.popleft() for _ in range(min(free, len(pending)))]
@@ -258,21 +284,32 @@ class SlotDecoder:
                         active += new
                         logits = fresh if logits is None else torch.cat([logits, fresh])
                     last = logits.to(dtype=torch.float32)
-                    chosen = sampler.pick(last, [r.index for r in active]) if sampler else torch.argmax(last, dim=-1)
+                    picked = sampler.pick(last, [r.index for r in active]) if sampler else torch.argmax(last, dim=-1)
                     done = [self._advance(r, tok, params.max_new_tokens, stop, tail)
-                            for r, tok in zip(active, chosen.tolist(), strict=True)]
-                    for row, d in zip(active, done, strict=True):
-                        if d:
-                            out[row.index] = (row.tokens, row.finish)
-                    if any(done):
+                            for r, tok in zip(active, picked.tolist(), strict=True)]
+                    finished = [row for row, d in zip(active, done, strict=True) if d]
+                    if finished:
                         order = compaction(done)
                         cache.move(order)
                         active = [active[j] for j in order]
-                        chosen = chosen[torch.tensor(order, dtype=torch.long, device=self.device)]
-                    logits = self._step(cache, active, chosen) if active else None
+                        picked = picked[torch.tensor(order, dtype=torch.long, device=self.device)]
+                    chosen = picked if active else None
+                    logits = None
+            yield [(row.index, row.tokens, row.finish) for row in finished]
+            if self._runs != run:
+                raise RuntimeError("SlotDecoder: another run started while this one was suspended")
+
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        """The slot attention and inference mode, for a stretch of decoding; both undone on the way out."""
+        config = self.model.config
+        saved = config._attn_implementation
+        config._attn_implementation = ATTENTION
+        try:
+            with self.torch.inference_mode():
+                yield
         finally:
             config._attn_implementation = saved
-        return out
 
     def _advance(self, row: _Row, token: int, max_new: int, stop: list[str], tail: int) -> bool:
         """Take the row's next token; True when the row is finished."""

@@ -150,3 +150,49 @@ def test_short_answer_suite_validates(tmp_path: Path) -> None:
     """
     loaded = load_suite(write(tmp_path, text))
     assert [i.expect.kind for i in loaded.suite.items] == ["facts", "abstain"]
+
+
+TOOLS = GOOD.replace("check: letter_counts\n", "check: letter_counts\ntools: [python, pyhton]\n")
+
+
+def test_an_unknown_tool_is_a_loader_error_with_its_line(tmp_path: Path) -> None:
+    (line,) = errors_of(write(tmp_path, TOOLS))
+    assert line.endswith("x.yaml:4: tools[1]: unknown tool 'pyhton' (did you mean 'python'?); "
+                         "known: python, calculator, search"), line
+    block = GOOD.replace("check: letter_counts\n", "check: letter_counts\ntools:\n  - calculator\n  - grep\n")
+    (line,) = errors_of(write(tmp_path, block))
+    assert line.endswith("x.yaml:6: tools[1]: unknown tool 'grep'; known: python, calculator, search"), line
+
+
+def test_an_unknown_tool_stops_a_run_before_any_task(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = write(tmp_path, TOOLS)
+    profile = write(tmp_path, "name: echo\nadapter: scripted\nmodel: echo\n", "echo.yaml")
+    out = tmp_path / "runs"
+    assert main(["run", str(suite), "--provider", str(profile), "--mode", "both", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tools[1]: unknown tool 'pyhton'" in err[0], err
+    assert not list(out.rglob("records.jsonl"))  # no task ran (rglob of a missing folder is empty)
+
+
+def test_search_needs_an_existing_corpus_folder_with_documents(tmp_path: Path) -> None:
+    no_corpus = GOOD.replace("check: letter_counts\n", "check: letter_counts\ntools: [calculator, search]\n")
+    (line,) = errors_of(write(tmp_path, no_corpus))
+    assert line.endswith("x.yaml:4: tools[1]: tool 'search' needs a `corpus:` folder of documents "
+                         "(relative to the suite file)"), line
+    missing = no_corpus.replace("tools:", "corpus: docs\ntools:")
+    (line,) = errors_of(write(tmp_path, missing))
+    assert line.endswith(f"x.yaml:4: corpus: folder not found: {tmp_path / 'docs'}"), line
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.md").write_text("not a document\n", encoding="utf-8")
+    (line,) = errors_of(write(tmp_path, missing))
+    assert line.endswith(f"x.yaml:4: corpus: no .md/.txt documents in {tmp_path / 'docs'}"), line
+    (tmp_path / "docs" / "sub").mkdir()
+    (tmp_path / "docs" / "sub" / "moon.md").write_text("The Moon orbits the Earth.\n", encoding="utf-8")
+    assert load_suite(write(tmp_path, missing)).suite.corpus == "docs"  # relative to the suite file
+
+
+def test_max_new_tokens_is_optional_and_positive(tmp_path: Path) -> None:
+    assert load_suite(write(tmp_path, GOOD.replace("defaults:\n  max_new_tokens: 32\n", ""))
+                      ).suite.defaults.max_new_tokens is None
+    (line,) = errors_of(write(tmp_path, GOOD.replace("max_new_tokens: 32", "max_new_tokens: 0")))
+    assert ":5: defaults.max_new_tokens: Input should be greater than 0" in line, line

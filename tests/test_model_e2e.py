@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from evals.metrics import records_frame
-from evals.records import iter_records, read_manifest
+from evals.manifest import read_manifest
+from evals.records import iter_records
 from evals.runner import RunConfig, start_run
 from evals.tables import summary_tables
 from evals.types import GenParams, Message, Request
@@ -36,16 +37,16 @@ def test_every_suite_end_to_end(smollm2, tmp_path: Path) -> None:
     result = start_run(config, tmp_path, provider=smollm2)
     records = list(iter_records(result.run_dir))
     manifest = read_manifest(result.run_dir)
-    suites = {s["name"] for s in manifest["suites"]}
+    suites = {s.name for s in manifest.suites}
     assert len(suites) >= 5
-    assert len(records) == 2 * len(suites) == manifest["counts"]["records"]
+    assert len(records) == 2 * len(suites) == manifest.counts["records"]
     for r in records:
         assert r.error is None and r.score is not None and r.score.why
         assert r.response.completion_tokens > 0
     tables = summary_tables(records_frame(records), result.run_dir)
     for name in suites:
         assert f"| {name}" in tables["Per suite"]
-    assert manifest["versions"]["torch"] and manifest["model_identity"]["file_sha256"]
+    assert manifest.versions["torch"] and (manifest.model_identity or {})["file_sha256"]
 
 
 def test_native_tools_render_for_a_template_without_tool_support(smollm2) -> None:

@@ -14,7 +14,8 @@ import pytest
 
 from evals.cli import main
 from evals.profiles import Profile, load_profile
-from evals.records import iter_lines, read_manifest
+from evals.manifest import read_manifest
+from evals.records import iter_lines
 from evals.types import GenParams, Message, Request
 from providers.openai import OpenAIProvider
 
@@ -124,7 +125,7 @@ def test_suite_runs_in_plain_and_tools_mode(llamacpp_url: str, tmp_path: Path, m
     assert len(records) == 6 and {r["mode"] for r in records} == {"plain", "tools"}
     assert all(r["error"] is None and r["score"]["outcome"] for r in records)
     manifest = read_manifest(run_dir)
-    assert manifest["status"] == "finished" and manifest["counts"]["records"] == 6
+    assert manifest.status == "finished" and manifest.counts["records"] == 6
 
     scripted = tmp_path / "scripted.yaml"
     scripted.write_text("name: scripted\nadapter: scripted\nmodel: 'There are 2.'\n"

@@ -9,7 +9,8 @@ import pytest
 from fixtures.runs.synth import make_run, rec
 
 from evals.cli import main
-from evals.records import iter_records, read_manifest
+from evals.manifest import read_manifest
+from evals.records import iter_records
 from evals.rescore import rescore_run
 from evals.scoring import SCORER_VERSION
 
@@ -57,9 +58,9 @@ def test_rescore_writes_a_new_run_folder(tmp_path: Path) -> None:
     assert records[("w1", "plain", 1)].score is None and records[("w1", "plain", 1)].error
     assert {r.run_id for r in records.values()} == {result.run_dir.name}
     m = read_manifest(result.run_dir)
-    assert m["rescored_from"] == "20260101-000000-smollm2" and m["scorer_version"] == SCORER_VERSION
-    assert m["previous_scorer_version"] == "0" and m["rescore"]["changed"] == 2
-    assert m["counts"]["correct"] == 4 and m["counts"]["errors"] == 1
+    assert m.rescored_from == "20260101-000000-smollm2" and m.scorer_version == SCORER_VERSION
+    assert m.previous_scorer_version == "0" and (m.rescore or {})["changed"] == 2
+    assert m.counts["correct"] == 4 and m.counts["errors"] == 1
     assert any("no longer in the suite file" in n for n in result.notes)
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from evals.cli import main
-from evals.records import iter_lines, read_manifest
+from evals.manifest import read_manifest
+from evals.records import iter_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,9 +54,9 @@ def test_run_writes_one_record_per_task(tmp_path: Path, capsys: pytest.CaptureFi
     ks = keys(run_dir)
     assert len(ks) == 12 and len(set(ks)) == 12
     manifest = read_manifest(run_dir)
-    assert manifest["status"] == "finished"
-    assert manifest["counts"]["records"] == 12 and manifest["counts"]["tasks"] == 12
-    assert manifest["suites"][0]["sha256"] and manifest["versions"]["probity"]
+    assert manifest.status == "finished"
+    assert manifest.counts["records"] == 12 and manifest.counts["tasks"] == 12
+    assert manifest.suites[0].sha256 and manifest.versions["probity"]
     records = list(iter_lines(run_dir / "records.jsonl"))
     # the scripted model always says 2: right exactly for the items whose gold is 2
     passed = {r["item_id"] for r in records if r["score"]["passed"]}
@@ -77,8 +78,8 @@ def test_limit_and_resume_after_torn_line(tmp_path: Path) -> None:
     ks = keys(run_dir)
     assert sorted(ks) == sorted(json.loads(line)["key"] for line in lines)
     assert len(ks) == len(set(ks)) == 10
-    resumes = read_manifest(run_dir)["resumes"]
-    assert resumes[0]["torn_lines"] == 1 and resumes[0]["already_done"] == 5
+    resumes = read_manifest(run_dir).resumes
+    assert resumes[0].torn_lines == 1 and resumes[0].already_done == 5
 
 
 def test_resume_retries_error_records(tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_resume_retries_error_records(tmp_path: Path) -> None:
     assert main(["run", "--resume", str(run_dir), "--no-cache"]) == 0
     after = list(iter_lines(path))
     assert len(after) == 4 and not any(r["error"] for r in after)
-    assert read_manifest(run_dir)["resumes"][0]["errors_retried"] == 1
+    assert read_manifest(run_dir).resumes[0].errors_retried == 1
 
 
 def test_resume_refuses_a_changed_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,13 +125,13 @@ def test_sigkill_then_resume_gives_exactly_one_record_per_task(tmp_path: Path) -
     (run_dir,) = run_dirs(out)
     before = len(keys(run_dir))
     assert 6 <= before < 40
-    assert read_manifest(run_dir)["status"] == "running"  # killed: nothing got to say otherwise
+    assert read_manifest(run_dir).status == "running"  # killed: nothing got to say otherwise
     done = subprocess.run([*cmd[:3], "run", "--resume", str(run_dir), "--no-cache"], cwd=tmp_path,
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     ks = keys(run_dir)
     assert len(ks) == 40 and len(set(ks)) == 40
-    assert read_manifest(run_dir)["status"] == "finished"
+    assert read_manifest(run_dir).status == "finished"
 
 
 def test_second_run_makes_no_model_calls(tmp_path: Path) -> None:
@@ -139,10 +140,10 @@ def test_second_run_makes_no_model_calls(tmp_path: Path) -> None:
     assert main(["run", str(suite), "--provider", str(profile), "--out", str(out)]) == 0
     assert main(["run", str(suite), "--provider", str(profile), "--out", str(out)]) == 0
     first, second = run_dirs(out)
-    assert read_manifest(first)["cache"]["model_calls"] == 1
-    assert read_manifest(second)["cache"] == {"model_calls": 0, "hits": 5, "misses": 0}
+    assert (read_manifest(first).cache or {})["model_calls"] == 1
+    assert read_manifest(second).cache == {"model_calls": 0, "hits": 5, "misses": 0}
     records = list(iter_lines(second / "records.jsonl"))
     assert all(r["cached"] and r["cache_key"] for r in records)
     assert [r["score"] for r in records] == [r["score"] for r in iter_lines(first / "records.jsonl")]
     assert main(["run", str(suite), "--provider", str(profile), "--out", str(out), "--no-cache"]) == 0
-    assert "cache" not in read_manifest(run_dirs(out)[2])
+    assert read_manifest(run_dirs(out)[2]).cache is None

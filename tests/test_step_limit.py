@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evals.records import iter_records, read_manifest
+from evals.manifest import read_manifest
+from evals.records import iter_records
 from evals.rescore import rescore_run
 from evals.runner import RunConfig, start_run
 from evals.scoring.outcome import Score
@@ -88,7 +89,7 @@ def test_last_turn_still_asking_for_a_tool_is_invalid(tmp_path: Path) -> None:
                                   why="invalid: step limit reached: the last turn still asks for a tool "
                                       "(1 call(s) not run)")
     assert limited.tool_stats.steps == 2 and limited.tool_stats.tool_calls == 1
-    assert read_manifest(run_dir)["counts"]["invalid"] == 1
+    assert read_manifest(run_dir).counts["invalid"] == 1
 
 
 def test_a_plain_answer_at_the_last_step_is_scored_normally(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ conversations at once. Every step sends all still-active conversations to the pr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,7 +12,7 @@ from evals.tools.base import Tool, ToolResult
 from evals.tools.parse import parse_arguments, parse_tool_calls
 from evals.tools.textproto import parse_text_calls, results_message, with_addendum
 from evals.types import Message, Request, Response, ToolCall
-from providers.base import Provider
+from providers.base import Provider, stream
 
 Protocol = Literal["native", "text"]
 MAX_CALLS_PER_TURN = 4
@@ -99,12 +100,24 @@ def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools
 
 def run_agents(provider: Provider, requests: list[Request], tools: list[Tool], protocol: Protocol,
                max_steps: int = 4) -> list[AgentResult]:
-    """Run every request as a tool-using conversation; results are in request order.
+    """Run every request as a tool-using conversation; results are in request order (see stream_agents)."""
+    out: list[AgentResult | None] = [None] * len(requests)
+    for i, result in stream_agents(provider, requests, tools, protocol, max_steps):
+        out[i] = result
+    assert all(r is not None for r in out)
+    return [r for r in out if r is not None]
+
+
+def stream_agents(provider: Provider, requests: list[Request], tools: list[Tool], protocol: Protocol,
+                  max_steps: int = 4) -> Iterator[tuple[int, AgentResult]]:
+    """Run every request as a tool-using conversation; yield (index, result) as each one ends.
 
     A step is one model turn. A turn without tool calls is the answer; a provider error ends that
     conversation with the error response; at `max_steps` a turn that still asks for tools ends the
     conversation with a `step_limit` transcript entry (its calls are not run; the record is scored
-    `invalid`, see evals/tools/step_limit.py). Tool problems are returned to the model as tool errors and counted."""
+    `invalid`, see evals/tools/step_limit.py). Tool problems are returned to the model as tool errors
+    and counted. Every step sends the still-active conversations to the provider in one batch, and a
+    conversation is handed back the moment its last turn arrives."""
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
     by_name = {t.name: t for t in tools}
@@ -112,17 +125,23 @@ def run_agents(provider: Provider, requests: list[Request], tools: list[Tool], p
     convs = [_Conversation(request=r, messages=with_addendum(r.messages, tools) if protocol == "text" and tools
                            else list(r.messages)) for r in requests]
     for step in range(1, max_steps + 1):
-        active = [c for c in convs if c.result is None]
+        active = [i for i, c in enumerate(convs) if c.result is None]
         if not active:
             break
-        batch = [c.request.model_copy(update={"messages": list(c.messages), "tools": specs})
-                 for c in active]
-        responses = provider.generate(batch)
-        if len(responses) != len(batch):
-            raise RuntimeError(f"provider returned {len(responses)} responses for {len(batch)} requests")
-        for conv, response in zip(active, responses, strict=True):
-            _step(conv, step, response, protocol, tools, by_name, last_step=step == max_steps)
-    results = [c.result for c in convs]
-    assert all(r is not None for r in results)
-    return [r for r in results if r is not None]
-
+        batch = [convs[i].request.model_copy(update={"messages": list(convs[i].messages), "tools": specs})
+                 for i in active]
+        answers = stream(provider, batch)
+        seen = 0
+        try:
+            for j, response in answers:
+                seen += 1
+                conv = convs[active[j]]
+                _step(conv, step, response, protocol, tools, by_name, last_step=step == max_steps)
+                if conv.result is not None:
+                    yield active[j], conv.result
+        finally:
+            close = getattr(answers, "close", None)
+            if callable(close):
+                close()
+        if seen != len(batch):
+            raise RuntimeError(f"provider returned {seen} responses for {len(batch)} requests")

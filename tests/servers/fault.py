@@ -4,13 +4,23 @@ Every request is identified by a marker in its messages, `[req-<id>]` or `[item-
 marker. Whether an attempt fails, and how, is decided by `random.Random(f"{seed}/{marker}/{attempt}")`,
 so a run is reproducible whatever order the requests arrive in. A prompt can also script its own
 faults: `[faults: 429,500]` fails the first two attempts that way and answers the third;
-`[always: 404]` fails every attempt.
+`[always: 404]` fails every attempt; `fault_all="hang"` does that for every request without a script
+(the adapter's preflight too). `[delay: 0.5]` answers after half a second; a client that disconnects
+before then is counted in `cancelled`, not in `answered`.
 
 Fault kinds: 429 (with Retry-After), 500, 503, hang (no answer before `hang_s`), reset (TCP RST),
 malformed (a 200 body that is not JSON), empty (a 200 with `choices: []`); scripted only: any other
 HTTP status, `think` (content with a <think> block), `reasoning` (a `reasoning_content` field),
-`tool` (a tool call), `echo-auth` (the Authorization header inside the answer).
-A healthy answer is `answer to <marker>`.
+`tool` (a tool call), `huge` (a `huge_bytes` answer, streamed), and echoes of what the client sent:
+`echo-auth` (the Authorization header inside the answer), `echo-auth-upper` (upper-cased),
+`echo-auth-split` (the credential broken up by spaces and newlines), `echo-auth-zw` (by zero-width
+characters, `-` and `.`), `echo-headers` (every header in the text, the credential in the reasoning,
+a tool call's arguments and the `model` field), `echo-error` (a 400 whose message quotes every header).
+A healthy answer is `answer to <marker>`; its `model` is `served_model`.
+
+`models`, when given, is the set of model ids served: any other gets OpenAI's 404. `reasoning_rules=True`
+behaves like an OpenAI reasoning model (o-series, GPT-5): `max_tokens` and a temperature or top_p other
+than 1 are a 400 with OpenAI's error body, and answers carry a `reasoning` field.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import select
 import socket
 import struct
 import threading
@@ -29,6 +40,9 @@ from typing import Any
 RANDOM_FAULTS = ("429", "500", "503", "hang", "reset", "malformed", "empty")
 _MARKER = re.compile(r"\[((?:req|item)-[\w.-]+)\]")
 _SCRIPT = re.compile(r"\[(faults|always):\s*([\w,-]+)\]")
+_DELAY = re.compile(r"\[delay:\s*([\d.]+)\]")
+_STANDARD_HEADERS = ("host", "accept", "accept-encoding", "connection", "content-length", "content-type",
+                     "user-agent")
 
 
 class _ThreadingServer(ThreadingHTTPServer):
@@ -41,18 +55,27 @@ class _ThreadingServer(ThreadingHTTPServer):
 
 class FaultServer:
     def __init__(self, fault_rate: float = 0.0, seed: int = 0, *, hang_s: float = 2.0, retry_after: str = "0",
-                 api_key: str | None = None, delay_s: float = 0.0) -> None:
+                 api_key: str | None = None, delay_s: float = 0.0, served_model: str = "fault-model",
+                 models: set[str] | None = None, reasoning_rules: bool = False, fault_all: str | None = None,
+                 huge_bytes: int = 20_000_000) -> None:
         self.fault_rate = fault_rate
         self.seed = seed
         self.hang_s = hang_s
         self.retry_after = retry_after
         self.api_key = api_key
         self.delay_s = delay_s
+        self.served_model = served_model  # the `model` of every answer (a snapshot name, say)
+        self.models = models
+        self.reasoning_rules = reasoning_rules
+        self.fault_all = fault_all
+        self.huge_bytes = huge_bytes
         self.lock = threading.Lock()
         self.requests = 0  # every HTTP request received
         self.attempts: Counter[str] = Counter()  # marker -> attempts
         self.faults: Counter[str] = Counter()  # fault kind -> times injected
         self.answered: Counter[str] = Counter()  # marker -> healthy answers sent
+        self.cancelled: Counter[str] = Counter()  # marker -> clients gone before their delayed answer
+        self.rejected: Counter[str] = Counter()  # marker -> 400s of the reasoning rules
         self.bodies: dict[str, dict[str, Any]] = {}  # marker -> the last request body
         self.headers: dict[str, dict[str, str]] = {}  # marker -> the last request headers
         self._stopping = threading.Event()
@@ -84,6 +107,8 @@ class FaultServer:
     def decide(self, marker: str, attempt: int, text: str) -> str:
         """The fault for this attempt (0-based), or "ok"."""
         script = _SCRIPT.search(text)
+        if script is None and self.fault_all:
+            script = _SCRIPT.search(f"[always: {self.fault_all}]")
         if script:
             kinds = script.group(2).split(",")
             if script.group(1) == "always":
@@ -94,11 +119,37 @@ class FaultServer:
 
 
 def _completion(marker: str, content: str, message_extra: dict[str, Any] | None = None,
-                finish: str = "stop") -> dict[str, Any]:
+                finish: str = "stop", model: str = "fault-model") -> dict[str, Any]:
     message = {"role": "assistant", "content": content, **(message_extra or {})}
     return {"id": f"chatcmpl-{marker}", "object": "chat.completion", "created": int(time.time()),
-            "model": "fault-model", "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "model": model, "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}
+
+
+def _openai_error(message: str, param: str | None, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+
+def reasoning_rule_error(body: dict[str, Any]) -> dict[str, Any] | None:
+    """OpenAI's 400 body for a request a reasoning model rejects, or None when it is acceptable."""
+    if "max_tokens" in body:
+        return _openai_error("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                             "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+    for name in ("temperature", "top_p"):
+        if name in body and body[name] != 1:
+            return _openai_error(f"Unsupported value: '{name}' does not support {json.dumps(body[name])} with this "
+                                 "model. Only the default (1) value is supported.", name, "unsupported_value")
+    return None
+
+
+def _split(text: str, seps: str) -> str:
+    """`text` with a separator (cycling through `seps`) after every third character."""
+    out = []
+    for i, ch in enumerate(text):
+        out.append(ch)
+        if i % 3 == 2:
+            out.append(seps[(i // 3) % len(seps)])
+    return "".join(out)
 
 
 def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
@@ -135,6 +186,9 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self.path.split("?", 1)[0] != "/v1/chat/completions":
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+                return
             try:
                 body = json.loads(raw)
             except ValueError:
@@ -155,13 +209,44 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send(401, {"error": {"message": f"Incorrect API key provided: {given}",
                                            "type": "invalid_request_error", "code": "invalid_api_key"}})
                 return
+            if server.models is not None and body.get("model") not in server.models:
+                self._send(404, _openai_error(f"The model `{body.get('model')}` does not exist or you do not "
+                                              "have access to it.", None, "model_not_found"))
+                return
+            if server.reasoning_rules and (error := reasoning_rule_error(body)) is not None:
+                with server.lock:
+                    server.rejected[marker] += 1
+                self._send(400, error)
+                return
             kind = server.decide(marker, attempt, text)
             if kind != "ok":
                 with server.lock:
                     server.faults[kind] += 1
-            if server.delay_s:
-                time.sleep(server.delay_s)
+            delay = server.delay_s + sum(float(d) for d in _DELAY.findall(text))
+            if delay and not self._client_waits(delay):
+                with server.lock:
+                    server.cancelled[marker] += 1
+                self.close_connection = True
+                return
             self._answer(kind, marker, auth)
+
+        def _client_waits(self, seconds: float) -> bool:
+            """Sleep `seconds`; False as soon as the client hangs up (it cancelled the request)."""
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.02))
+                if readable:
+                    try:
+                        if not self.connection.recv(1, socket.MSG_PEEK):
+                            return False
+                    except OSError:
+                        return False
+                    time.sleep(min(left, 0.02))  # a pipelined request waits its turn
+            return True
+
+        def _echoed(self) -> dict[str, str]:
+            return {k.lower(): v for k, v in self.headers.items() if k.lower() not in _STANDARD_HEADERS
+                    and not k.lower().startswith("x-stainless")}
 
         def _answer(self, kind: str, marker: str, auth: str) -> None:
             if kind == "hang":
@@ -173,6 +258,12 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b'{"id": "chatcmpl-x", "choices": [{"message": {"content": "trunc')
             elif kind == "empty":
                 self._send(200, {**_completion(marker, ""), "choices": []})
+            elif kind == "huge":
+                self._huge(marker)
+            elif kind == "echo-error":
+                listed = "; ".join(f"{k}: {v}" for k, v in self._echoed().items())
+                self._send(400, _openai_error(f"Invalid request from {marker}; headers were {listed}", None,
+                                              "invalid_request"))
             elif kind == "429":
                 self._send(429, {"error": {"message": "Rate limit reached", "type": "requests"}},
                            {"Retry-After": server.retry_after})
@@ -182,8 +273,35 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._healthy(kind, marker, auth)
 
+        def _huge(self, marker: str) -> None:
+            """A 200 whose content is `huge_bytes` of "x", written in chunks (the server never holds it)."""
+            head = json.dumps(_completion(marker, "", model=server.served_model))
+            before, after = head.split('"content": ""', 1)
+            prefix, suffix = (before + '"content": "').encode(), ('"' + after).encode()
+            chunk = b"x" * 65536
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(prefix) + server.huge_bytes + len(suffix)))
+                self.end_headers()
+                self.wfile.write(prefix)
+                left = server.huge_bytes
+                while left > 0:
+                    self.wfile.write(chunk[:left])
+                    left -= len(chunk)
+                self.wfile.write(suffix)
+            except OSError:
+                self.close_connection = True
+                return
+            with server.lock:
+                server.answered[marker] += 1
+
         def _healthy(self, kind: str, marker: str, auth: str) -> None:
             content, extra, finish = f"answer to {marker}", None, "stop"
+            model = server.served_model
+            credential = auth.partition(" ")[2] or auth
+            if server.reasoning_rules:
+                extra = {"reasoning": f"The user wants {marker}; I will answer briefly."}
             if kind == "think":
                 content = f"<think>Let me think about {marker}.</think>\n\nanswer to {marker}"
             elif kind == "reasoning":
@@ -194,8 +312,20 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     "name": "calculator", "arguments": json.dumps({"expression": "2+2"})}}]}
             elif kind == "echo-auth":
                 content = f"answer to {marker}; you sent {auth}"
+            elif kind == "echo-auth-upper":
+                content = f"answer to {marker}; you sent {auth.upper()}"
+            elif kind == "echo-auth-split":
+                content = f"answer to {marker}; your key:\n{_split(credential, ' ')}\nor\n{_split(credential, chr(10))}"
+            elif kind == "echo-auth-zw":
+                content = f"answer to {marker}; your key: {_split(credential, chr(0x200B) + '-.' + chr(0xFEFF))}"
+            elif kind == "echo-headers":
+                content = f"answer to {marker}; headers: " + "; ".join(f"{k}: {v}" for k, v in self._echoed().items())
+                model = f"{model} for {credential}"
+                extra = {"reasoning_content": f"the caller's credential is {credential}",
+                         "tool_calls": [{"id": f"call-{credential}", "type": "function", "function": {
+                             "name": "calculator", "arguments": json.dumps({"expression": credential})}}]}
             with server.lock:
                 server.answered[marker] += 1
-            self._send(200, _completion(marker, content, extra, finish))
+            self._send(200, _completion(marker, content, extra, finish, model))
 
     return Handler
