@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from evals.errors import UserError
 from evals.scoring.outcome import Score
+from evals.transcript import TranscriptEntry
 from evals.types import Request, Response
 
 Mode = Literal["plain", "tools"]
@@ -41,7 +42,7 @@ class Record(BaseModel):
     sample: int = 0
     request: Request
     response: Response  # the final answer (in tools mode: the last model turn)
-    transcript: list[dict[str, Any]] = Field(default_factory=list)  # tools mode: every turn and tool call
+    transcript: list[TranscriptEntry] = Field(default_factory=list)  # tools mode: every turn and tool call
     tool_stats: ToolStats | None = None
     score: Score | None = None  # None when the response is an error
     error: str | None = None

@@ -49,6 +49,7 @@ from evals.records import (
 )
 from evals.scoring import SCORER_VERSION, ScoreContext, score
 from evals.tools.step_limit import step_limit_score
+from evals.transcript import TranscriptEntry
 from evals.types import Request, Response
 from providers.base import Provider, preflight, stream
 
@@ -102,7 +103,7 @@ class CircuitBreaker:
         return None
 
 
-Answer = tuple[int, Response, list[dict[str, Any]], ToolStats | None]
+Answer = tuple[int, Response, list[TranscriptEntry], ToolStats | None]
 
 
 class Runner:
@@ -152,7 +153,7 @@ class Runner:
             if callable(close):
                 close()
 
-    def record(self, task: Task, request: Request, response: Response, transcript: list[dict[str, Any]],
+    def record(self, task: Task, request: Request, response: Response, transcript: list[TranscriptEntry],
                stats: ToolStats | None) -> Record:
         t0 = time.perf_counter()
         sc = None

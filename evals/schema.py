@@ -88,7 +88,9 @@ class Item(_Strict):
     id: str = Field(min_length=1)
     prompt: str | None = None
     messages: list[Message] | None = None
-    system: str | None = None  # overrides the suite's default system prompt ("" means none)
+    # the item's system prompt ("" means none): replaces the suite's default and any system message in
+    # `messages`; without it a system message in `messages` wins over the default (evals.plan.request_messages)
+    system: str | None = None
     lang: str = "en"
     tags: list[str] = Field(default_factory=list)
     control: bool = False

@@ -10,6 +10,7 @@ import pytest
 from evals.records import ToolStats
 from evals.tools import Tool, ToolResult, get_tools
 from evals.tools.loop import run_agents
+from evals.transcript import ModelTurn, StepLimit, ToolRun
 from evals.types import GenParams, Message, Request, Response, ToolCall
 
 
@@ -58,17 +59,18 @@ def test_text_protocol_runs_code_and_batches_active_conversations(tools):
     count, compare, both = results
     assert count.response.text == "There are 3 r's in strawberry."
     assert count.stats == ToolStats(steps=2, tool_calls=1, tool_errors=0)
-    assert [e["type"] for e in count.transcript] == ["model", "tool", "model"]
+    assert [e.type for e in count.transcript] == ["model", "tool", "model"]
     tool_entry = count.transcript[1]
-    assert tool_entry["name"] == "python" and tool_entry["output"].strip() == "3" and tool_entry["error"] is None
-    assert json.loads(tool_entry["arguments"])["code"].startswith("print(") and tool_entry["duration_s"] > 0
+    assert isinstance(tool_entry, ToolRun)
+    assert tool_entry.name == "python" and tool_entry.output.strip() == "3" and tool_entry.error is None
+    assert json.loads(tool_entry.arguments)["code"].startswith("print(") and tool_entry.duration_s > 0
     second = provider.batches[1][0]
     assert second.tools == [] and second.messages[0].content.startswith("Be brief.\n\nYou can use tools")
     assert [m.role for m in second.messages] == ["system", "user", "assistant", "user"]
     assert second.messages[-1].content.startswith("Tool results:\n[python output]\n3")
-    assert compare.stats == ToolStats(steps=1) and compare.transcript[0]["text"] == "9.9 is larger."
+    assert compare.stats == ToolStats(steps=1) and compare.transcript[0].text == "9.9 is larger."
     assert both.stats == ToolStats(steps=3, tool_calls=2) and both.response.text == "So 9.9 is larger."
-    json.dumps([r.transcript for r in results])  # transcripts are plain JSON
+    json.dumps([[e.model_dump(mode="json") for e in r.transcript] for r in results])
 
 
 def test_native_protocol_uses_response_tool_calls(tools):
@@ -90,7 +92,7 @@ def test_native_protocol_parses_calls_written_as_text(tools):
         '<tool_call>[{"name": "calculator", "arguments": {"expression": "2 ** 10"}}]</tool_call>', "1024"]})
     (result,) = run_agents(provider, [req("q")], tools, "native")
     assert provider.batches[1][0].messages[-1].content == "1024"
-    assert result.transcript[0]["tool_calls"][0]["name"] == "calculator"
+    assert result.transcript[0].tool_calls[0].name == "calculator"
     assert result.stats.tool_calls == 1 and result.response.text == "1024"
 
 
@@ -104,7 +106,7 @@ def test_malformed_calls_go_back_as_counted_errors(tools):
     ]})
     (result,) = run_agents(provider, [req("q")], tools, "native")
     assert result.stats == ToolStats(steps=4, tool_calls=4, tool_errors=4)
-    errors = [e["error"] for e in result.transcript if e["type"] == "tool"]
+    errors = [e.error for e in result.transcript if isinstance(e, ToolRun)]
     assert errors[0].startswith("malformed tool call") and errors[1].startswith("unknown tool 'weather'")
     assert "missing required argument" in errors[2] and "invalid JSON" in errors[3]
     last_request = provider.batches[-1][0]
@@ -118,7 +120,7 @@ def test_step_limit_ends_the_conversation_with_its_calls_unrun(tools):
     assert len(provider.batches) == 2
     assert result.response.text == "calculator: 2 + 2"
     assert result.stats == ToolStats(steps=2, tool_calls=1, tool_errors=0)
-    assert result.transcript[-1]["type"] == "step_limit" and result.transcript[-1]["calls"] == 1
+    assert isinstance(result.transcript[-1], StepLimit) and result.transcript[-1].calls == 1
 
 
 def test_provider_error_ends_only_that_conversation(tools):
@@ -128,7 +130,7 @@ def test_provider_error_ends_only_that_conversation(tools):
     })
     bad, good = run_agents(provider, [req("bad"), req("good")], tools, "text")
     assert bad.response.error == "HTTP 500: upstream" and bad.stats == ToolStats(steps=2, tool_calls=1)
-    assert bad.transcript[-1]["error"] == "HTTP 500: upstream"
+    assert bad.transcript[-1].error == "HTTP 500: upstream"
     assert good.response.text == "4" and good.response.error is None
 
 
@@ -144,7 +146,7 @@ def test_a_crashing_tool_is_a_tool_error():
 
     provider = ReplayProvider({"q": [Response(tool_calls=[ToolCall(name="broken")]), "ok"]})
     (result,) = run_agents(provider, [req("q")], [Broken()], "native")
-    assert result.stats.tool_errors == 1 and "internal error: RuntimeError: boom" in result.transcript[1]["error"]
+    assert result.stats.tool_errors == 1 and "internal error: RuntimeError: boom" in (result.transcript[1].error or "")
 
 
 def test_no_tools_means_one_plain_turn():
@@ -164,10 +166,9 @@ def test_smollm2_text_protocol_transcripts_are_recorded(smollm2, tools):
     assert len(results) == 3
     for result in results:
         assert result.response.error is None
-        models = [e for e in result.transcript if e["type"] == "model"]
+        models = [e for e in result.transcript if isinstance(e, ModelTurn)]
         assert len(models) == result.stats.steps >= 1
-        assert result.response.text == models[-1]["text"]
-        tool_entries = [e for e in result.transcript if e["type"] == "tool"]
+        assert result.response.text == models[-1].text
+        tool_entries = [e for e in result.transcript if isinstance(e, ToolRun)]
         assert len(tool_entries) == result.stats.tool_calls
-        assert all({"name", "arguments", "output", "error", "duration_s"} <= set(e) for e in tool_entries)
-        json.dumps(result.transcript)
+        json.dumps([e.model_dump(mode="json") for e in result.transcript])

@@ -68,5 +68,5 @@ def test_native_tools_render_for_a_template_without_tool_support(smollm2) -> Non
     assert smollm2.render(Request(messages=convo[:1])) != smollm2.render(Request(messages=convo[:1], tools=specs))
     (result,) = run_agents(smollm2, [Request(messages=convo[:1], params=GenParams(max_new_tokens=24))], tools,
                            "native", max_steps=2)
-    assert result.transcript and result.transcript[0]["type"] == "model"
+    assert result.transcript and result.transcript[0].type == "model"
     assert result.stats.steps >= 1 and result.response.error is None

@@ -84,7 +84,7 @@ def test_last_turn_still_asking_for_a_tool_is_invalid(tmp_path: Path) -> None:
     run_dir = run(tmp_path)
     records = by_key(run_dir)
     limited = records[("w1", "tools")]
-    assert limited.response.text == "calculator: 3" and limited.transcript[-1]["type"] == "step_limit"
+    assert limited.response.text == "calculator: 3" and limited.transcript[-1].type == "step_limit"
     assert limited.score == Score(outcome="invalid", passed=False, extracted=None, flags=["step_limit"],
                                   why="invalid: step limit reached: the last turn still asks for a tool "
                                       "(1 call(s) not run)")
@@ -95,7 +95,7 @@ def test_last_turn_still_asking_for_a_tool_is_invalid(tmp_path: Path) -> None:
 def test_a_plain_answer_at_the_last_step_is_scored_normally(tmp_path: Path) -> None:
     records = by_key(run(tmp_path))
     answered = records[("w2", "tools")]
-    assert [e["type"] for e in answered.transcript] == ["model", "tool", "model"]
+    assert [e.type for e in answered.transcript] == ["model", "tool", "model"]
     assert answered.score.outcome == "correct" and answered.score.passed
     assert "step_limit" not in answered.score.flags
     assert records[("w1", "plain")].score.passed and not records[("w2", "plain")].score.passed

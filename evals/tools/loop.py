@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from evals.records import ToolStats
 from evals.tools.base import Tool, ToolResult
 from evals.tools.parse import parse_arguments, parse_tool_calls
 from evals.tools.textproto import parse_text_calls, results_message, with_addendum
+from evals.transcript import ModelTurn, StepLimit, ToolRun, TranscriptEntry
 from evals.types import Message, Request, Response, ToolCall
 from providers.base import Provider, stream
 
@@ -21,7 +22,7 @@ MAX_CALLS_PER_TURN = 4
 @dataclass
 class AgentResult:
     response: Response  # the final model turn: its text is what gets scored (error set or step limit: not)
-    transcript: list[dict[str, Any]] = field(default_factory=list)  # every model turn and tool call
+    transcript: list[TranscriptEntry] = field(default_factory=list)  # every model turn and tool call
     stats: ToolStats = field(default_factory=ToolStats)
 
 
@@ -30,18 +31,18 @@ class _Conversation:
     request: Request
     messages: list[Message]
     result: AgentResult | None = None
-    transcript: list[dict[str, Any]] = field(default_factory=list)
+    transcript: list[TranscriptEntry] = field(default_factory=list)
     stats: ToolStats = field(default_factory=lambda: ToolStats(steps=0))
 
     def finish(self, response: Response) -> None:
         self.result = AgentResult(response=response, transcript=self.transcript, stats=self.stats)
 
 
-def _model_entry(step: int, r: Response, calls: list[ToolCall]) -> dict[str, Any]:
-    return {"type": "model", "step": step, "text": r.text, "reasoning": r.reasoning,
-            "tool_calls": [c.model_dump() for c in calls], "finish_reason": r.finish_reason,
-            "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens,
-            "latency_s": round(r.latency_s, 4), "error": r.error, "error_kind": r.error_kind}
+def _model_entry(step: int, r: Response, calls: list[ToolCall]) -> ModelTurn:
+    return ModelTurn(step=step, text=r.text, reasoning=r.reasoning, tool_calls=list(calls),
+                     finish_reason=r.finish_reason, prompt_tokens=r.prompt_tokens,
+                     completion_tokens=r.completion_tokens, latency_s=round(r.latency_s, 4), error=r.error,
+                     error_kind=r.error_kind)
 
 
 def _run_call(call: ToolCall, tools: dict[str, Tool]) -> ToolResult:
@@ -76,8 +77,8 @@ def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools
         conv.finish(r)
         return
     if last_step:
-        conv.transcript.append({"type": "step_limit", "step": step, "calls": len(calls),
-                                "note": f"{len(calls)} tool call(s) not run: the step limit was reached"})
+        conv.transcript.append(StepLimit(step=step, calls=len(calls),
+                                         note=f"{len(calls)} tool call(s) not run: the step limit was reached"))
         conv.finish(r)
         return
     results = []
@@ -87,9 +88,9 @@ def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools
         results.append(result)
         conv.stats.tool_calls += 1
         conv.stats.tool_errors += result.error is not None
-        conv.transcript.append({"type": "tool", "step": step, "id": call.id, "name": call.name,
-                                "arguments": call.arguments, "output": result.output, "error": result.error,
-                                "duration_s": round(result.duration_s, 4)})
+        conv.transcript.append(ToolRun(step=step, id=call.id, name=call.name, arguments=call.arguments,
+                                       output=result.output, error=result.error,
+                                       duration_s=round(result.duration_s, 4)))
     if protocol == "text":
         conv.messages += [Message(role="assistant", content=r.text), results_message(calls, results)]
     else:
