@@ -42,8 +42,8 @@ import yaml
 
 from evals.errors import UserError
 from evals.loader import compose_yaml, yaml_error_line
-from evals.metrics import METRICS, metric_value, records_frame
 from evals.manifest import read_manifest
+from evals.metrics import METRICS, metric_value, records_frame
 from evals.records import iter_records, run_folder
 from evals.report import md_table
 from evals.stats import mcnemar_exact, paired_bootstrap

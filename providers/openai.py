@@ -25,6 +25,7 @@ so neither a record nor the cache can hold them, and never appear in `identity()
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import os
@@ -32,6 +33,7 @@ import queue
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections import Counter
@@ -559,23 +561,29 @@ class OpenAIProvider:
 
     async def _produce(self, requests: list[Request],
                        out: queue.SimpleQueue[tuple[int, Response] | BaseException]) -> None:
-        index = {asyncio.ensure_future(self._one(r)): i for i, r in enumerate(requests)}
-        pending: set[asyncio.Future[Response]] = set(index)
+        """Run every request; each one hands its answer to `out` as it completes (a done callback:
+        no per-answer scan of what is pending). A FatalProviderError goes to `out` too, and the
+        consumer's exit cancels this coroutine, which cancels the rest."""
+
+        def deliver(index: int, task: asyncio.Future[Response]) -> None:
+            if not task.cancelled():
+                exc = task.exception()
+                out.put(exc if exc is not None else (index, task.result()))
+
+        tasks = []
+        for i, request in enumerate(requests):
+            task = asyncio.ensure_future(self._one(request))
+            task.add_done_callback(functools.partial(deliver, i))
+            tasks.append(task)
         try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in sorted(done, key=index.__getitem__):
-                    out.put((index[task], task.result()))  # result() raises a FatalProviderError
-        except BaseException as exc:
-            for task in pending:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            for task in index:  # every exception retrieved: no "never retrieved" warnings later
-                if task.done() and not task.cancelled():
-                    task.exception()
-            if isinstance(exc, asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if isinstance(sys.exc_info()[1], asyncio.CancelledError):
                 raise
-            out.put(exc)  # the consumer raises it
+            # a FatalProviderError: already handed over by deliver(); the consumer raises it
 
     def _body(self, request: Request) -> dict[str, Any]:
         return wire_body(self.profile.model, request, self.profile)
