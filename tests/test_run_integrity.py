@@ -333,3 +333,17 @@ def test_a_broken_manifest_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_unwritable_outputs_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, run_dir = run(tmp_path, ["a", "b"])
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    capsys.readouterr()
+    for argv in (["report", str(run_dir), "--out", str(blocker / "r.md")],
+                 ["compare", str(run_dir), str(run_dir), "--out", str(blocker / "c.md")],
+                 ["check", str(run_dir), "--junit", str(blocker / "j.xml")],
+                 ["rescore", str(run_dir), "--out", str(blocker / "x")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "cannot" in err and len(err.strip().splitlines()) == 1, (argv, err)

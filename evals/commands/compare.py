@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from evals.errors import UserError
+from evals.errors import UserError, writing
 from evals.records import run_folder
 
 
@@ -31,11 +31,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out:
         markdown = render(cmp, markdown=True, limit=args.max_items)
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(markdown, encoding="utf-8")
+        with writing("--out", out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(markdown, encoding="utf-8")
         print(f"markdown: {out}")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as f:
+        with writing("GITHUB_STEP_SUMMARY", Path(summary)), open(summary, "a", encoding="utf-8") as f:
             f.write((markdown or render(cmp, markdown=True, limit=args.max_items)) + "\n")
     return 0

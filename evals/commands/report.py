@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evals.errors import UserError
+from evals.errors import UserError, writing
 from evals.records import run_folder
 
 
@@ -25,7 +25,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.suffix.lower() != ".md":
             raise UserError(f"--out {out}: give a .md file (the chart is written beside it as .png)")
-        path = write_report(runs, out)
+        with writing("--out", out):
+            path = write_report(runs, out)
         print(f"report: {path}\nchart:  {path.with_suffix('.png')}")
     else:
         print(render_report(runs), end="")
