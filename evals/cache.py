@@ -125,9 +125,10 @@ class ResponseCache:
         return self.get_many([key]).get(key)
 
     def put_many(self, items: Iterable[tuple[str, Response]]) -> int:
-        """Store successful responses; error responses are skipped. Returns how many were stored."""
+        """Store successful responses; errors and answers cut at `max_response_bytes` (not part of the
+        identity) are skipped. Returns how many were stored."""
         rows = [(key, resp.model_copy(update={"cached": False}).model_dump_json(), time.time())
-                for key, resp in items if resp.error is None]
+                for key, resp in items if resp.error is None and not resp.truncated]
         if not rows:
             return 0
         with self._lock:

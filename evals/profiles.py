@@ -44,7 +44,8 @@ class Profile(BaseModel):
     # openai-compatible endpoints
     base_url: str | None = None
     api_key_env: str | None = None  # name of the environment variable holding the key
-    # sent with every request; values are secrets to probity: never in a record, a manifest or an error
+    # sent with every request. Values count as secrets: scrubbed from every answer and error, "[redacted]" in a
+    # manifest, a digest in identity() (none for a header whose name looks like a credential: auth, key, token)
     headers: dict[str, str] = Field(default_factory=dict)
     concurrency: int = Field(default=8, gt=0)
     timeout_s: float = Field(default=60.0, gt=0)

@@ -19,13 +19,15 @@ A 200 body is read up to `profile.max_response_bytes`; a longer one is cut there
 `PROBITY_BASE_URL`, when set, replaces the profile's `base_url` (e.g. a llama.cpp server on another
 port). The API key is read from the variable named by `api_key_env`. The key, every header value and
 any password in the base URL are scrubbed from every response field and error text (evals/secrets.py),
-so neither a record nor the cache can hold them, and never appear in `identity()`.
+so neither a record nor the cache can hold them; none of them appears in `identity()` (a header that
+is not a credential shows there as a digest of its value).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import math
 import os
@@ -33,7 +35,6 @@ import queue
 import re
 import socket
 import ssl
-import sys
 import threading
 import time
 from collections import Counter
@@ -94,7 +95,7 @@ def resolve_base_url(profile: Profile) -> str:
         try:
             httpx.URL(url)
         except Exception as exc:  # whatever the HTTP library cannot use (its exception types vary)
-            problem = f"not a usable URL ({_one_line(str(exc), 120)})"
+            problem = f"not a usable URL ({scrub(_one_line(str(exc), 120), url_secrets(url))})"
     if problem:
         raise UserError(f"profile {profile.name}: {setting} {redact_url(url)!r}: {problem}")
     return url.rstrip("/")
@@ -481,8 +482,11 @@ class OpenAIProvider:
                               ("reasoning_token_budget", 0), ("reasoning_effort", None)):
             if getattr(p, name) != default:
                 out[name] = getattr(p, name)
-        if p.headers:  # a header may select a model or a deployment; a credential's value never shows
-            out["headers"] = {name: REDACTED if is_credential_header(name) else value
+        if p.headers:
+            # a header may select a model or a deployment, so its value is part of the identity, as a
+            # digest (identity() is written to the manifest); a credential's is not (a new key, same model)
+            out["headers"] = {name: REDACTED if is_credential_header(name)
+                              else "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16]
                               for name, value in sorted(p.headers.items())}
         if self.served_model:
             out["served_model"] = self.served_model
@@ -577,11 +581,11 @@ class OpenAIProvider:
             tasks.append(task)
         try:
             await asyncio.gather(*tasks)
-        except BaseException:
+        except BaseException as exc:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if isinstance(sys.exc_info()[1], asyncio.CancelledError):
+            if isinstance(exc, asyncio.CancelledError):
                 raise
             # a FatalProviderError: already handed over by deliver(); the consumer raises it
 
@@ -602,7 +606,8 @@ class OpenAIProvider:
                 self.stats["attempts"] += 1
                 if isinstance(result, Response):
                     result.retries, result.latency_s = retries, latency
-                    self.stats["truncated"] += result.truncated
+                    if result.truncated:
+                        self.stats["truncated"] += 1
                     return self._scrub(result)
                 self.stats[result.kind] += 1
                 if not result.retryable or retries >= self.profile.max_retries:
@@ -668,7 +673,8 @@ class OpenAIProvider:
         body = self._body(Request(messages=[Message(role="user", content=PREFLIGHT_PROMPT)], params=params))
         body[self.profile.token_limit_param] = 1
         timeout = min(self.profile.timeout_s, PREFLIGHT_TIMEOUT_S)
-        options = {"timeout": httpx.Timeout(timeout + 5.0, connect=min(PREFLIGHT_CONNECT_S, timeout))}
+        # the connection gets at most half the time: a timeout after it is a server that does not answer
+        options = {"timeout": httpx.Timeout(timeout + 5.0, connect=self._preflight_connect_s(timeout))}
         result = await self._attempt(client, body, timeout, options)
         if isinstance(result, Failure) and any(isinstance(e, ConnectionRefusedError) for e in _chain(result.cause)):
             await asyncio.sleep(PREFLIGHT_RETRY_S)  # a server that is just starting gets a second chance
@@ -681,6 +687,10 @@ class OpenAIProvider:
         if problem:
             raise UserError(f"profile {self.profile.name}: {scrub(problem, self._secrets)}")
 
+    @staticmethod
+    def _preflight_connect_s(timeout: float) -> float:
+        return min(PREFLIGHT_CONNECT_S, timeout / 2)
+
     def _preflight_problem(self, failure: Failure, timeout: float) -> str | None:
         """The UserError text for a preflight failure that no run could get past, else None."""
         where = self.display_url
@@ -688,12 +698,11 @@ class OpenAIProvider:
         if failure.kind == "connection":
             if not any(isinstance(e, httpx.ConnectError) for e in _chain(failure.cause)):
                 return None  # connected, then reset or cut off: reachable, the run's retries deal with it
-            reason, hint = _unreachable(failure.cause, self._host)
-            fix = f"fix ${ENV_BASE_URL}" if setting != "base_url" else f"set ${ENV_BASE_URL}"
-            return f"cannot reach {where} ({reason}); {hint or 'start the server or ' + fix}"
+            reason, hint = _unreachable(failure.cause, self._host, setting)
+            return f"cannot reach {where} ({reason}); {hint}"
         if failure.kind == "timeout":
             if any(isinstance(e, httpx.ConnectTimeout) for e in _chain(failure.cause)):
-                return (f"cannot reach {where} (no connection within {min(PREFLIGHT_CONNECT_S, timeout):g} s); "
+                return (f"cannot reach {where} (no connection within {self._preflight_connect_s(timeout):g} s); "
                         f"check {setting} and the network")
             return (f"{where} accepted the connection but did not answer within {timeout:g} s (timeout); "
                     "check that the server is serving, or raise timeout_s")
@@ -734,21 +743,21 @@ class OpenAIProvider:
         return r
 
 
-def _unreachable(cause: BaseException | None, host: str) -> tuple[str, str | None]:
-    """(reason, hint) for a connection that failed: refused, DNS, TLS, or what the library said."""
+def _unreachable(cause: BaseException | None, host: str, setting: str) -> tuple[str, str]:
+    """(reason, hint) for a connection that could not be made: refused, DNS, TLS, or what the library
+    said. `setting` is where the URL came from (base_url or $PROBITY_BASE_URL)."""
     chain = list(_chain(cause))
+    fix = f"set ${ENV_BASE_URL}" if setting == "base_url" else f"fix ${ENV_BASE_URL}"
     for exc in chain:
         if isinstance(exc, ConnectionRefusedError):
-            return "connection refused", None
+            return "connection refused", f"start the server or {fix}"
         if isinstance(exc, socket.gaierror):
-            return f"cannot resolve host {host!r}", "check the host name in base_url or set $" + ENV_BASE_URL
+            where = "the host name in base_url" if setting == "base_url" else f"${ENV_BASE_URL}"
+            return f"cannot resolve host {host!r}", f"check {where}" + (f" or {fix}" if setting == "base_url" else "")
         if isinstance(exc, ssl.SSLError):
             reason = getattr(exc, "reason", None) or str(exc)
             return (f"TLS failure: {_one_line(str(reason), 120)}",
                     "check http:// versus https:// and that the server's certificate is trusted")
-    for exc in chain:
-        if isinstance(exc, ConnectionResetError):
-            return "connection reset", None
     last = chain[-1] if chain else None
     text = f"{type(last).__name__}: {last}" if last is not None and str(last) else "connection failed"
-    return _one_line(text, 160), None
+    return _one_line(text, 160), f"check that the server is up, or {fix}"

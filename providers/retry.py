@@ -7,12 +7,21 @@
 | timeout (no complete answer in timeout_s) | `timeout`        | yes     | error response                 |
 | refused / reset / dropped connection      | `connection`     | yes     | error response                 |
 | 200 with a body that is not JSON          | `malformed`      | yes     | error response                 |
+| 200 with a body that is not a completion  | `malformed`      | yes     | error response                 |
 | 200 with no `choices`                     | `empty_choices`  | yes     | error response                 |
+| 200 with `error` and no `choices`         | `error_body`     | yes     | error response                 |
+| 200 too big, no text before the limit     | `too_large`      | no      | error response at once         |
 | 401, 403                                  | `http_401/403`   | no      | FatalProviderError (run stops) |
 | any other 4xx (400, 404, 422, ...)        | `http_<code>`    | no      | error response at once         |
 
 A malformed body and an empty `choices` are retried: both come from truncated or overloaded
 transports far more often than from the request itself, and the number of attempts is bounded.
+A 200 body over `max_response_bytes` whose answer text starts before the limit is no failure: the
+text up to the limit is the answer, flagged `truncated` (finish_reason "length").
+
+The preflight (`OpenAIProvider.preflight`, one request before a run) does not use this schedule: a
+connection that cannot be made (refused, DNS, TLS) is retried once after 0.5 s if refused, and then,
+like a timeout, a 404 or a 400 naming an unsupported parameter, is a UserError; a 429 or 5xx passes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Continuous batching for a transformers causal LM: a slot KV cache, packed prefill, refilled slots.
 
-`SlotDecoder.run` answers any number of tokenised prompts through up to `batch_size` cache slots:
+`SlotDecoder.run` answers any number of tokenised prompts through up to `batch_size` cache slots
+(`SlotDecoder.stream` is the same run handing back each row as it finishes):
 
 * **slots**: every layer's keys and values live in one preallocated buffer
   `[slots, kv_heads, capacity, head_dim]`; a row owns a slot and its tokens sit at columns

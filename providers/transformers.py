@@ -8,9 +8,14 @@ output on the same prompts (each row sees the same keys at the same positions as
 batch); `bench/throughput.py` measures it against lm-evaluation-harness and counts differences.
 
 `decoder="generate"` keeps the reference path (`model.generate` on length-sorted batches) for
-comparison and tests. Sampling (temperature > 0) draws every row from its own `torch.Generator`
-seeded with the request's seed, so a sampled answer does not depend on which other requests share
-its batch.
+comparison and tests. `stream` hands each answer back as soon as its row finishes (the reference
+path: as its batch finishes), so the runner writes it at once. Sampling (temperature > 0) draws
+every row from its own `torch.Generator` seeded with the request's seed, so a sampled answer does
+not depend on which other requests share its batch.
+
+Loading is lazy (a fully cached re-run never reads the weights); `preflight` checks what can be
+checked without them (the file's GGUF header and tables, a folder's config and safetensors headers,
+the device), and whatever still fails at load time is a one-line `UserError` naming the setting.
 """
 
 from __future__ import annotations

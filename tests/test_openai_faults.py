@@ -5,6 +5,7 @@ Timeouts and backoff are tiny so the whole file runs in seconds."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -482,11 +483,16 @@ def test_a_rejected_key_ends_the_stream(monkeypatch: pytest.MonkeyPatch) -> None
     with FaultServer(api_key=SECRET) as server:
         p = OpenAIProvider(profile(server.url, api_key_env=KEY_ENV, timeout_s=5))
         got = []
+        t0 = time.perf_counter()
         with pytest.raises(FatalProviderError, match=r"\(HTTP 403\)$"):
-            for item in p.stream([ask("[req-a1] hi"), ask("[req-a2] [always: 403]"), ask("[req-a3] [delay: 2]")]):
+            for item in p.stream([ask("[req-a1] hi"), ask("[req-a2] [delay: 0.3] [always: 403]"),
+                                  ask("[req-a3] [delay: 2]")]):
                 got.append(item)
+        elapsed = time.perf_counter() - t0
         p.close()
+        assert _wait_for(lambda: server.cancelled["req-a3"] == 1) and server.answered["req-a3"] == 0
     assert [i for i, _ in got] == [0]  # the healthy answer came first; the 403 ended the iteration
+    assert elapsed < 1.5  # without waiting for the slow request, which was cancelled
 
 
 # -- reasoning models -------------------------------------------------------------------------------
@@ -603,8 +609,10 @@ def test_echoed_secrets_never_reach_a_response(monkeypatch: pytest.MonkeyPatch) 
                                                                            {"expression": "[redacted]"})]
     assert out[5].error_kind == "http_400" and "x-team-secret: [redacted]" in (out[5].error or "")
     assert_no_secret([r.model_dump() for r in out], [SECRET, HEADER_SECRET])
-    assert_no_secret(identity, [SECRET, HEADER_SECRET])
-    assert identity["headers"] == {"X-Route": "blue-cluster-7", "X-Team-Secret": "[redacted]"}
+    assert_no_secret(identity, [SECRET, HEADER_SECRET, "blue-cluster-7"])
+    # a header that may select a model counts in the identity as a digest; a credential does not count
+    route = "sha256:" + hashlib.sha256(b"blue-cluster-7").hexdigest()[:16]
+    assert identity["headers"] == {"X-Route": route, "X-Team-Secret": "[redacted]"}
 
 
 def test_base_url_credentials_are_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,7 @@ def test_redact_profile_keeps_names_and_hides_values() -> None:
     for secret in ("hk-0123456789abcdef", "org-42xyzxyz", "alice", "s3cr%40tpass", "s3cr@tpass"):
         assert secret not in dumped
     assert p.headers["X-Api-Key"] == "hk-0123456789abcdef"  # the profile itself is untouched
+    assert redact_profile(Profile.model_validate(data)) == data  # still a valid profile (a manifest stores one)
     # a profile without secrets is its plain dump
     plain = Profile(name="local", adapter="openai", model="m", base_url="http://127.0.0.1:8080/v1")
     assert redact_profile(plain) == plain.model_dump(mode="json")

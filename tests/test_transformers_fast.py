@@ -140,3 +140,33 @@ def test_weights_load_on_first_use() -> None:
     assert "model" not in provider.__dict__ and "tokenizer" not in provider.__dict__
     with pytest.raises(AttributeError):
         provider.no_such_setting  # noqa: B018
+
+
+def test_identity_names_the_device_and_dtype_without_loading() -> None:
+    """A GPU run is never answered from CPU answers in the response cache (and the other way round)."""
+    import torch
+
+    from evals.cache import cache_key
+    from evals.profiles import load_profile
+    from providers.transformers import TransformersProvider
+
+    profile = load_profile("smollm2")
+    identities = {}
+    for device in ("cpu", "cuda", "cuda:1", "auto"):
+        provider = TransformersProvider(profile.model_copy(update={"device": device}))
+        identities[device] = provider.identity()
+        assert "model" not in provider.__dict__  # an unavailable device is found at preflight, not here
+    assert identities["cpu"]["device"] == "cpu" and identities["cuda:1"]["device"] == "cuda:1"
+    assert identities["auto"]["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert {i["dtype"] for i in identities.values()} == {"float32"}
+    request = Request(messages=[Message(role="user", content="hi")])
+    keys = {cache_key(i, request) for d, i in identities.items() if d != "auto"}
+    assert len(keys) == 3
+
+
+@pytest.mark.model
+def test_identity_is_what_was_loaded(provider: Any) -> None:
+    weights = next(provider.model.parameters())
+    identity = provider.identity()
+    assert identity["dtype"] == str(weights.dtype).removeprefix("torch.")
+    assert identity["device"] == weights.device.type == provider.device

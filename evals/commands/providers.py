@@ -11,7 +11,9 @@ from tabulate import tabulate
 
 from evals.errors import UserError
 from evals.profiles import Profile, list_profiles, load_profile
+from evals.secrets import redact_url
 from evals.types import GenParams, Message, Request, Response
+from providers.base import preflight
 
 PLAIN_PROMPT = "Reply with one word: ready"
 TOOL_SYSTEM = "You are a helpful assistant. Use the calculator tool for arithmetic."
@@ -34,7 +36,7 @@ def _endpoint(profile: Profile) -> str:
         return "local"
     key = f" (key: ${profile.api_key_env})" if profile.api_key_env else ""
     override = os.environ.get("PROBITY_BASE_URL")
-    url = f"{override} (from $PROBITY_BASE_URL)" if override else profile.base_url or "?"
+    url = f"{redact_url(override)} (from $PROBITY_BASE_URL)" if override else redact_url(profile.base_url or "?")
     return f"{url}{key}"
 
 
@@ -82,12 +84,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     provider = make_provider(profile)
     setup_s = time.perf_counter() - t0
     try:
+        preflight(provider)
         plain, plain_s = _ask(provider, Request(messages=[Message(role="user", content=PLAIN_PROMPT)],
                                                 params=GenParams(max_new_tokens=16)))
         identity = provider.identity()
         rows = [["profile", f"{profile.name} ({profile.adapter} adapter)"]]
         if profile.adapter == "openai":
             rows.append(["endpoint", identity.get("base_url", "")])
+            rows.append(["served model", identity.get("served_model", "(not reported)")])
         elif setup_s >= 0.5:
             rows.append(["load", f"{setup_s:.1f} s"])
         if plain.error:
