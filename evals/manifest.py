@@ -40,6 +40,7 @@ class RunSettings(BaseModel):
     limit: int | None = None
     max_steps: int = 4
     cache: bool = True
+    shard: str | None = None  # `i/n`: this run holds the tasks of shard i of n (evals.plan.in_shard)
 
 
 class SuiteEntry(BaseModel):
@@ -84,6 +85,8 @@ class Manifest(BaseModel):
     retries: int = 0
     cache: dict[str, int] | None = None
     resumes: list[ResumeEntry] = Field(default_factory=list)
+    merged_from: list[str] = Field(default_factory=list)  # probity merge: the shard runs joined here
+    endpoints: dict[str, dict[str, int]] | None = None  # several endpoints: who answered how much
     # rescored folders (probity rescore)
     rescored_from: str | None = None
     rescored_at: str | None = None

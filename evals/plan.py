@@ -37,6 +37,29 @@ def plan(suites: list[LoadedSuite], modes: list[str], samples: int, limit: int |
                     yield Task(loaded, item, mode, sample)
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/n` (1 <= i <= n) as (i, n); anything else is a one-line UserError."""
+    from evals.errors import UserError
+
+    head, sep, tail = text.partition("/")
+    try:
+        i, n = int(head), int(tail)
+    except ValueError:
+        i = n = 0
+    if not sep or n < 1 or not 1 <= i <= n:
+        raise UserError(f"--shard {text}: give i/n with 1 <= i <= n (e.g. 1/4)")
+    return i, n
+
+
+def in_shard(key: str, shard: str | None) -> bool:
+    """Whether task `key` belongs to `shard` (`i/n`): by a hash of the key, not its position, so a
+    task stays in its shard when items are added or removed around it."""
+    if shard is None:
+        return True
+    i, n = parse_shard(shard)
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % n == i - 1
+
+
 def derive_seed(seed: int, key: str) -> int:
     """A per-task seed that does not depend on batch composition or order."""
     return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:4], "big")

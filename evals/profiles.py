@@ -7,9 +7,18 @@ import ipaddress
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from evals.errors import UserError
 from evals.loader import validate_model
@@ -20,6 +29,29 @@ class Identity(BaseModel):
     model_config = ConfigDict(extra="forbid")
     names: list[str] = Field(default_factory=list)  # names the model may truthfully claim
     makers: list[str] = Field(default_factory=list)  # organisations that may truthfully be named as its maker
+
+
+class Endpoint(BaseModel):
+    """One replica in a profile's `endpoints:` list. A setting left out is the profile's; `headers` are
+    added to the profile's (an endpoint's value wins for a header both name)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str
+    concurrency: int | None = Field(default=None, gt=0)
+    api_key_env: str | None = None
+    headers: dict[str, str] | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+#: the default of `failover_s` (a profile that leaves it out dumps, and so digests, as before it existed)
+FAILOVER_S = 1.0
 
 
 class Profile(BaseModel):
@@ -42,7 +74,12 @@ class Profile(BaseModel):
     # scripted (tests only): seconds to wait per generate() call
     delay_s: float = Field(default=0.0, ge=0)
     # openai-compatible endpoints
-    base_url: str | None = None
+    # one URL; a YAML list of URLs is shorthand for `endpoints` (each entry with the profile's settings)
+    base_url: str | list[str] | None = None
+    # several replicas of one model: requests go to the one with the fewest in flight; one that fails is
+    # taken out for a while (failover_s, doubling to 30 s) and the others carry on. Exclusive with base_url.
+    endpoints: list[Endpoint] | None = None
+    failover_s: float = Field(default=FAILOVER_S, gt=0)
     api_key_env: str | None = None  # name of the environment variable holding the key
     # sent with every request. Values count as secrets: scrubbed from every answer and error, "[redacted]" in a
     # manifest, a digest in identity() (none for a header whose name looks like a credential: auth, key, token)
@@ -71,16 +108,80 @@ class Profile(BaseModel):
             raise ValueError(f"{value!r} is not a device: use auto, cpu, cuda, cuda:N (N = 0, 1, ...) or mps")
         return value
 
-    @field_validator("base_url")
+    @field_validator("base_url", mode="before")
     @classmethod
-    def _base_url(cls, value: str | None) -> str | None:
-        problem = url_problem(value) if value is not None else None
-        if problem:
-            raise ValueError(problem)
+    def _base_url(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            problem = url_problem(value)
+            if problem:
+                raise ValueError(problem)
+            return value
+        if not isinstance(value, list):
+            raise ValueError("must be a URL or a list of URLs")
+        if not value:
+            raise ValueError("an empty list: give a URL or a list of URLs")
+        for i, url in enumerate(value):
+            if not isinstance(url, str):
+                raise ValueError(f"entry {i + 1} is not a URL")
+            problem = url_problem(url)
+            if problem:
+                raise ValueError(f"entry {i + 1} ({_redacted(url)!r}): {problem}")
+        _no_repeats(value)
+        return value[0] if len(value) == 1 else value
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoints(cls, value: list[Endpoint] | None, info: ValidationInfo) -> list[Endpoint] | None:
+        if value is None:
+            return None
+        if info.data.get("base_url") is not None:
+            raise ValueError("give base_url or endpoints, not both")
+        if not value:
+            raise ValueError("an empty list: list at least one endpoint (or give base_url)")
+        _no_repeats([e.base_url for e in value])
         return value
+
+    @model_validator(mode="after")
+    def _url_list(self) -> Profile:
+        """`base_url: [a, b]` is `endpoints: [{base_url: a}, {base_url: b}]`: after validation base_url
+        is one URL or None."""
+        if isinstance(self.base_url, list):
+            self.endpoints = [Endpoint(base_url=url) for url in self.base_url]
+            self.base_url = None
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # the endpoint settings are left out while unused: an existing profile dumps (and digests, see
+        # evals/secrets.profile_digest) exactly as before they existed, so its runs can still be resumed
+        data = handler(self)
+        if isinstance(data, dict):
+            if data.get("endpoints") is None:
+                data.pop("endpoints", None)
+            if data.get("failover_s") == FAILOVER_S:
+                data.pop("failover_s", None)
+        return data
 
 
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def _redacted(url: str) -> str:
+    from evals.secrets import redact_url  # evals.secrets imports this module
+
+    return redact_url(url)
+
+
+def _no_repeats(urls: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, url in enumerate(urls):
+        key = url.rstrip("/")
+        if key in seen:
+            raise ValueError(f"entry {i + 1} repeats entry {seen[key] + 1} ({_redacted(url)!r}); "
+                             "give each endpoint once (concurrency sets its share)")
+        seen[key] = i
 
 
 def url_problem(url: str) -> str | None:

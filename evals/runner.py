@@ -34,7 +34,7 @@ from evals.manifest import (
     versions,
     write_manifest,
 )
-from evals.plan import Task, build_request, plan, suite_params
+from evals.plan import Task, build_request, in_shard, plan, suite_params
 from evals.profiles import Profile, load_profile
 from evals.records import (
     RECORDS_NAME,
@@ -175,7 +175,8 @@ class Runner:
         return key(request) if callable(key) else None
 
     def pending(self, done: set[str]) -> tuple[int, list[Task]]:
-        tasks = list(plan(self.suites, self.config.modes, self.config.samples, self.config.limit))
+        tasks = [t for t in plan(self.suites, self.config.modes, self.config.samples, self.config.limit)
+                 if in_shard(t.key, self.config.shard)]
         return len(tasks), [t for t in tasks if t.key not in done]
 
     def run(self, done: set[str]) -> None:
@@ -268,12 +269,13 @@ def new_manifest(run_dir: Path, config: RunConfig, suites: list[LoadedSuite], pr
         hardware=hardware())
 
 
-def _new_run_dir(out: Path, profile: Profile) -> Path:
-    run_dir = out / new_run_id(profile)
+def _new_run_dir(out: Path, profile: Profile, shard: str | None) -> Path:
+    base = new_run_id(profile) + (f"-shard{shard.replace('/', 'of')}" if shard else "")
+    run_dir = out / base
     suffix = 1
     while run_dir.exists():
         suffix += 1
-        run_dir = out / f"{new_run_id(profile)}-{suffix}"
+        run_dir = out / f"{base}-{suffix}"
     try:
         run_dir.mkdir(parents=True)
     except OSError as exc:
@@ -304,7 +306,7 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provide
     try:
         if run_dir is None:  # made once the model and the endpoint answer: a failure leaves no empty folder
             preflight(provider)
-            run_dir = _new_run_dir(out, profile)
+            run_dir = _new_run_dir(out, profile, config.shard)
         with RunLock(run_dir):
             done = {line.record.key for line in read_lines(run_dir / RECORDS_NAME)
                     if line.record is not None and not line.record.error}

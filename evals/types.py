@@ -55,3 +55,4 @@ class Response(BaseModel):
     retries: int = 0
     cached: bool = False
     truncated: bool = False  # the answer was bigger than the profile's max_response_bytes and was cut
+    endpoint: str | None = None  # the base URL (credentials redacted) that answered, or served the last attempt

@@ -349,7 +349,9 @@ class TransformersProvider:
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
         else:
             try:
-                self.device = str(torch.device(profile.device))
+                parsed = torch.device(profile.device)
+                # "cpu:0" is the CPU: one cache identity for it
+                self.device = "cpu" if parsed.type == "cpu" else str(parsed)
             except (RuntimeError, ValueError, TypeError):
                 raise UserError(f"profile {profile.name}: device {profile.device!r}: torch {torch.__version__} "
                                 "does not know this device (use auto, cpu, cuda, cuda:N or mps)") from None

@@ -152,15 +152,16 @@ def test_identity_names_the_device_and_dtype_without_loading() -> None:
 
     profile = load_profile("smollm2")
     identities = {}
-    for device in ("cpu", "cuda", "cuda:1", "auto"):
+    for device in ("cpu", "cpu:0", "cuda", "cuda:1", "auto"):
         provider = TransformersProvider(profile.model_copy(update={"device": device}))
         identities[device] = provider.identity()
         assert "model" not in provider.__dict__  # an unavailable device is found at preflight, not here
-    assert identities["cpu"]["device"] == "cpu" and identities["cuda:1"]["device"] == "cuda:1"
+    assert identities["cpu"]["device"] == identities["cpu:0"]["device"] == "cpu"
+    assert identities["cuda:1"]["device"] == "cuda:1"
     assert identities["auto"]["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     assert {i["dtype"] for i in identities.values()} == {"float32"}
     request = Request(messages=[Message(role="user", content="hi")])
-    keys = {cache_key(i, request) for d, i in identities.items() if d != "auto"}
+    keys = {cache_key(identities[d], request) for d in ("cpu", "cuda", "cuda:1")}
     assert len(keys) == 3
 
 

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=None, help="answers per item (use with temperature > 0)")
     p.add_argument("--seed", type=int, default=None, help="base seed for sampled generations (default 0)")
     p.add_argument("--max-steps", type=int, default=None, help="agent loop step limit in tools mode (default 4)")
+    p.add_argument("--shard", metavar="I/N", default=None,
+                   help="run only shard I of N (a stable hash of each task key); join shard runs with "
+                        "`probity merge`")
     p.add_argument("--breaker", type=int, default=DEFAULT_BREAKER, metavar="N",
                    help=f"stop the run after N consecutive failures of one kind (default {DEFAULT_BREAKER}; "
                         "0: never); the run exits 3 and --resume finishes it")
@@ -55,7 +58,7 @@ def _resume_conflicts(args: argparse.Namespace, stored: RunConfig) -> list[str]:
     given = {"suites": (args.suites or None, stored.suite_args), "--provider": (args.provider, stored.provider),
              "--mode": (modes, stored.modes), "--limit": (args.limit, stored.limit),
              "--samples": (args.samples, stored.samples), "--seed": (args.seed, stored.seed),
-             "--max-steps": (args.max_steps, stored.max_steps)}
+             "--max-steps": (args.max_steps, stored.max_steps), "--shard": (args.shard, stored.shard)}
     out = []
     for option, (value, before) in given.items():
         if value is None or value == before:
@@ -76,6 +79,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.breaker < 0:
         raise UserError(f"--breaker {args.breaker}: must be 0 (never) or a positive number")
     check_rate(args.max_error_rate)
+    if args.shard is not None:
+        from evals.plan import parse_shard
+
+        parse_shard(args.shard)
     suite_args = args.suites
     if args.resume:
         from evals.records import run_folder
@@ -95,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     modes = ["plain", "tools"] if mode == "both" else [mode]
     config = RunConfig(suite_args=args.suites, provider=args.provider or "smollm2", modes=modes,
                        samples=args.samples or 1, seed=args.seed or 0, limit=args.limit,
-                       max_steps=args.max_steps or 4, cache=not args.no_cache)
+                       max_steps=args.max_steps or 4, cache=not args.no_cache, shard=args.shard)
     result = start_run(config, Path(args.out), Path(args.resume) if args.resume else None,
                        breaker=args.breaker)
     run_dir = result.run_dir

@@ -18,6 +18,11 @@ characters, `-` and `.`), `echo-headers` (every header in the text, the credenti
 a tool call's arguments and the `model` field), `echo-error` (a 400 whose message quotes every header).
 A healthy answer is `answer to <marker>`; its `model` is `served_model`.
 
+`stop()` is a real outage: the listening socket is closed (new connections are refused) and every open
+connection is shut down, so a request in flight there gets no answer; an answer counted in `answered`
+has been written whole before that. `port` binds a given port (a server started again on the port of
+one that was stopped: the same endpoint coming back).
+
 `models`, when given, is the set of model ids served: any other gets OpenAI's 404. `reasoning_rules=True`
 behaves like an OpenAI reasoning model (o-series, GPT-5): `max_tokens` and a temperature or top_p other
 than 1 are a 400 with OpenAI's error body, and answers carry a `reasoning` field.
@@ -57,7 +62,7 @@ class FaultServer:
     def __init__(self, fault_rate: float = 0.0, seed: int = 0, *, hang_s: float = 2.0, retry_after: str = "0",
                  api_key: str | None = None, delay_s: float = 0.0, served_model: str = "fault-model",
                  models: set[str] | None = None, reasoning_rules: bool = False, fault_all: str | None = None,
-                 huge_bytes: int = 20_000_000) -> None:
+                 huge_bytes: int = 20_000_000, port: int = 0) -> None:
         self.fault_rate = fault_rate
         self.seed = seed
         self.hang_s = hang_s
@@ -70,7 +75,12 @@ class FaultServer:
         self.fault_all = fault_all
         self.huge_bytes = huge_bytes
         self.lock = threading.Lock()
+        self._sent = threading.Condition(self.lock)  # stop() waits for the answers being written
+        self._sending = 0
+        self._connections: set[socket.socket] = set()
         self.requests = 0  # every HTTP request received
+        self.in_flight = 0  # chat-completion requests being handled now
+        self.peak = 0  # the most handled at once
         self.attempts: Counter[str] = Counter()  # marker -> attempts
         self.faults: Counter[str] = Counter()  # fault kind -> times injected
         self.answered: Counter[str] = Counter()  # marker -> healthy answers sent
@@ -79,7 +89,7 @@ class FaultServer:
         self.bodies: dict[str, dict[str, Any]] = {}  # marker -> the last request body
         self.headers: dict[str, dict[str, str]] = {}  # marker -> the last request headers
         self._stopping = threading.Event()
-        self._httpd = _ThreadingServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _ThreadingServer(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
 
@@ -91,10 +101,23 @@ class FaultServer:
         self._thread.start()
         return self
 
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
     def stop(self) -> None:
-        self._stopping.set()
+        with self._sent:
+            self._stopping.set()  # no answer is counted from now on
+            self._sent.wait_for(lambda: self._sending == 0, timeout=5)
         self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.server_close()  # new connections are refused
+        with self.lock:
+            open_now = list(self._connections)
+        for conn in open_now:  # requests waiting on an open connection get no answer
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._thread.join(timeout=5)
 
     def __enter__(self) -> FaultServer:
@@ -159,6 +182,19 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
+        def setup(self) -> None:
+            super().setup()
+            with server.lock:
+                server._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with server.lock:
+                server._connections.discard(self.connection)
+            try:
+                super().finish()
+            except OSError:
+                pass
+
         def _send(self, status: int, payload: bytes | dict[str, Any], headers: dict[str, str] | None = None) -> None:
             body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             try:
@@ -184,6 +220,16 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
         def do_POST(self) -> None:  # noqa: N802
+            with server.lock:
+                server.in_flight += 1
+                server.peak = max(server.peak, server.in_flight)
+            try:
+                self._post()
+            finally:
+                with server.lock:
+                    server.in_flight -= 1
+
+        def _post(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             if self.path.split("?", 1)[0] != "/v1/chat/completions":
@@ -325,7 +371,16 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                          "tool_calls": [{"id": f"call-{credential}", "type": "function", "function": {
                              "name": "calculator", "arguments": json.dumps({"expression": credential})}}]}
             with server.lock:
+                if server._stopping.is_set():  # stopped while it was getting ready: no answer
+                    self._reset()
+                    return
                 server.answered[marker] += 1
-            self._send(200, _completion(marker, content, extra, finish, model))
+                server._sending += 1
+            try:
+                self._send(200, _completion(marker, content, extra, finish, model))
+            finally:
+                with server._sent:
+                    server._sending -= 1
+                    server._sent.notify_all()
 
     return Handler
