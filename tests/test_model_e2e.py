@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.metrics import records_frame
 from evals.manifest import read_manifest
+from evals.metrics import records_frame
 from evals.records import iter_records
 from evals.runner import RunConfig, start_run
 from evals.tables import summary_tables

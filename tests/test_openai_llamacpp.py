@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from evals.cli import main
-from evals.profiles import Profile, load_profile
 from evals.manifest import read_manifest
+from evals.profiles import Profile, load_profile
 from evals.records import iter_lines
 from evals.types import GenParams, Message, Request
 from providers.openai import OpenAIProvider
