@@ -32,19 +32,19 @@ from openai_overhead import MODEL, requests_for, start_server  # noqa: E402
 from evals.profiles import Profile  # noqa: E402
 
 
-def run(urls: list[str], n: int, concurrency: int) -> tuple[float, Counter[str | None]]:
+def run(urls: list[str], n: int, concurrency: int) -> tuple[float, float, Counter[str | None]]:
     from providers.openai import OpenAIProvider
 
     base_url: str | list[str] = urls[0] if len(urls) == 1 else urls
     profile = Profile(name="bench", adapter="openai", model=MODEL, base_url=base_url, concurrency=concurrency)
     reqs = requests_for(n)
     provider = OpenAIProvider(profile)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = provider.generate(reqs)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     provider.close()
     assert len(out) == n and all(r.error is None and r.text for r in out), "errors in the bench run"
-    return wall, Counter(r.endpoint for r in out)
+    return wall, cpu, Counter(r.endpoint for r in out)
 
 
 def main() -> None:
@@ -67,14 +67,16 @@ def main() -> None:
                                               for k in counts]
     rows += [(f"1 endpoint × {k * c} (control)", urls[:1], k * c) for k in counts if k > 1]
     times: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+    cpus: dict[str, list[float]] = {label: [] for label, _, _ in rows}
     shares: dict[str, Counter[str | None]] = {}
     try:
         for _, eps, conc in rows:  # warm-up: imports, first connections
             run(eps, min(n, 200), conc)
         for rep in range(args.reps):
             for label, eps, conc in (rows if rep % 2 == 0 else rows[::-1]):
-                wall, seen = run(eps, n, conc)
+                wall, cpu, seen = run(eps, n, conc)
                 times[label].append(wall)
+                cpus[label].append(cpu)
                 shares[label] = seen
             print(f"rep {rep + 1}: " + "  ".join(f"{k} {v[-1]:.3f} s" for k, v in times.items()), flush=True)
     finally:
@@ -84,15 +86,16 @@ def main() -> None:
     print(f"\n{n} requests, server delay {args.delay_ms:g} ms, {args.reps} repetitions, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the end")
     print("| endpoints × concurrency | total concurrency | ideal (s) | median wall (s) | min (s) | median / ideal "
-          "| answered per endpoint |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+          "| speed-up over 1 endpoint | client CPU (s) | answered per endpoint |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    one = statistics.median(times[rows[0][0]])
     for label, eps, conc in rows:
         total = len(eps) * conc
         ideal = n / total * delay
         med = statistics.median(times[label])
         split = " / ".join(str(shares[label][url]) for url in eps)
         print(f"| {label} | {total} | {ideal:.3f} | {med:.3f} | {min(times[label]):.3f} | {med / ideal:.3f} "
-              f"| {split} |")
+              f"| {one / med:.2f} | {statistics.median(cpus[label]):.3f} | {split} |")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from evals.manifest import Manifest, read_manifest, write_manifest
 from evals.plan import in_shard, parse_shard, plan
 from evals.records import RECORDS_NAME, Record, RecordWriter, read_records, run_folder
 from evals.resume import differences
+from evals.runner import add_usage
 
 
 def _same_run(first: tuple[Path, Manifest], other: tuple[Path, Manifest]) -> None:
@@ -128,6 +129,7 @@ def merge_runs(run_dirs: list[Path], out: Path) -> tuple[Path, Manifest]:
         "cache": None,
         "resumes": [],
         "merged_from": [m.run_id for _, m in runs],
+        "endpoints": add_usage(*(m.endpoints for _, m in runs if m.endpoints)) or None,
     })
     write_manifest(out, manifest)
     return out, manifest

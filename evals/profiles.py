@@ -177,7 +177,7 @@ def _redacted(url: str) -> str:
 def _no_repeats(urls: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, url in enumerate(urls):
-        key = url.rstrip("/")
+        key = _redacted(url).rstrip("/")  # the same address with other credentials is the same endpoint
         if key in seen:
             raise ValueError(f"entry {i + 1} repeats entry {seen[key] + 1} ({_redacted(url)!r}); "
                              "give each endpoint once (concurrency sets its share)")

@@ -231,10 +231,34 @@ class Runner:
         if hasattr(self.provider, "hits"):  # this session's cache traffic: model calls made vs answers reused
             self.manifest.cache = {"model_calls": self.provider.calls, "hits": self.provider.hits,
                                    "misses": self.provider.misses}
+        self._store_endpoint_usage()
         self.manifest.status = status
         self.manifest.stopped_because = reason[0] if reason else None
         self.manifest.finished_at = now()
         write_manifest(self.run_dir, self.manifest)
+
+
+    def _store_endpoint_usage(self) -> None:
+        """Several endpoints: who answered how much (answered, failed attempts, taken out), this
+        session's counts added to those of the sessions before it (a resumed run)."""
+        usage = getattr(self.provider, "endpoint_usage", None)  # the openai adapter, also behind the cache
+        if not callable(usage):
+            return
+        session = usage()
+        if len(session) < 2 and not self.manifest.endpoints:
+            return
+        self.manifest.endpoints = add_usage(self.manifest.endpoints or {}, session)
+
+
+def add_usage(*usages: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per-endpoint counts added up (sessions of a resumed run, shards of a merged one)."""
+    merged: dict[str, dict[str, int]] = {}
+    for usage in usages:
+        for url, counts in usage.items():
+            into = merged.setdefault(url, {})
+            for name, value in counts.items():
+                into[name] = into.get(name, 0) + value
+    return merged
 
 
 def _profile_ref(name_or_path: str) -> str:

@@ -75,9 +75,12 @@ def url_secrets(url: str | None) -> list[str]:
 
 
 def profile_secrets(profile: Profile, api_key: str | None = None) -> list[str]:
-    """Everything in `profile` (and its API key) that must never be written down."""
-    return [s for s in dict.fromkeys([api_key or "", *profile.headers.values(), *url_secrets(profile.base_url)])
-            if s]
+    """Everything in `profile` (and its API key) that must never be written down: also the headers and
+    URL credentials of each of its `endpoints`."""
+    found = [api_key or "", *profile.headers.values(), *url_secrets(profile.base_url)]
+    for endpoint in profile.endpoints or []:
+        found += [*(endpoint.headers or {}).values(), *url_secrets(endpoint.base_url)]
+    return [s for s in dict.fromkeys(found) if s]
 
 
 def redact_profile(profile: Profile) -> dict[str, Any]:
@@ -87,6 +90,10 @@ def redact_profile(profile: Profile) -> dict[str, Any]:
     data["headers"] = {name: REDACTED for name in data.get("headers") or {}}
     if data.get("base_url"):
         data["base_url"] = redact_url(data["base_url"])
+    for entry in data.get("endpoints") or []:
+        entry["base_url"] = redact_url(entry["base_url"])
+        if entry.get("headers"):
+            entry["headers"] = {name: REDACTED for name in entry["headers"]}
     return data
 
 

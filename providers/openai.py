@@ -151,7 +151,7 @@ def resolve_endpoints(profile: Profile) -> list[EndpointSpec]:
         if not urls:
             raise UserError(f"profile {profile.name}: ${ENV_BASE_URL} {from_env!r}: no URL")
         checked = [_checked_url(profile, u, f"{env} entry {i + 1}") for i, u in enumerate(urls)]
-        if len(set(checked)) < len(checked):
+        if len({redact_url(u) for u in checked}) < len(checked):
             raise UserError(f"profile {profile.name}: ${ENV_BASE_URL} names an endpoint twice")
         return [spec(u, env) for u in checked]
     if from_env or not profile.endpoints:
@@ -730,9 +730,9 @@ class OpenAIProvider:
         first = self._endpoints[0]
         self.base_url = first.url  # the (first) endpoint
         self.display_url = first.display  # what messages and identity() show
-        self._key = first.key
-        self._host = first.host
         secrets = profile_secrets(profile)
+        for e in profile.endpoints or []:  # also when $PROBITY_BASE_URL replaces them
+            secrets += [*url_secrets(e.base_url), *(e.headers or {}).values()]
         for ep in self._endpoints:
             secrets += [ep.key or "", *ep.headers.values(), *url_secrets(ep.url)]
         self._secrets = [s for s in dict.fromkeys(secrets) if s]

@@ -11,6 +11,7 @@
 | 200 with no `choices`                     | `empty_choices`  | yes     | error response                 |
 | 200 with `error` and no `choices`         | `error_body`     | yes     | error response                 |
 | 200 too big, no text before the limit     | `too_large`      | no      | error response at once         |
+| a replica answers as another model        | `wrong_model`    | yes     | elsewhere; replica dropped     |
 | 401, 403                                  | `http_401/403`   | no      | FatalProviderError (run stops) |
 | any other 4xx (400, 404, 422, ...)        | `http_<code>`    | no      | error response at once         |
 

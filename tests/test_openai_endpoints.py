@@ -296,6 +296,8 @@ HEAD = "name: ep\nadapter: openai\nmodel: m\n"
      ":6: endpoints[0].concurrency: Input should be greater than 0"),
     ("base_url: [http://127.0.0.1:1/v1, http://127.0.0.1:1/v1/]\n",
      ":4: base_url: entry 2 repeats entry 1 ('http://127.0.0.1:1/v1/')"),
+    ("base_url: ['http://a:x@127.0.0.1:1/v1', 'http://b:y@127.0.0.1:1/v1']\n",
+     ":4: base_url: entry 2 repeats entry 1 ('http://[redacted]@127.0.0.1:1/v1')"),
     ("base_url: {url: http://127.0.0.1:1/v1}\n", ":4: base_url: must be a URL or a list of URLs"),
     ("base_url: [http://127.0.0.1:1/v1, http://127.0.0.1:2/v1]\nfailover_s: 0\n",
      ":5: failover_s: Input should be greater than 0"),
@@ -453,6 +455,64 @@ def test_per_endpoint_key_problems_name_the_endpoint(monkeypatch: pytest.MonkeyP
             p.generate([ask(f"req-q{i}") for i in range(8)])
         p.close()
     assert str(fatal.value) == f"{KEY_B} is not accepted by {b.url} (HTTP 401)"
+
+
+# -- through probity run ----------------------------------------------------------------------------
+def _endpoint_run(tmp_path: Path, entries: str, faults: list[str]) -> Path:
+    lines = ["name: tiny", "check: letter_counts", "items:"]
+    for i, fault in enumerate(faults):
+        lines += [f"  - id: t{i:03d}", f"    prompt: \"[item-t{i:03d}] [faults: {fault}] count r in rr\"",
+                  "    expect: {kind: number, value: 2}"]
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text("\n".join(lines) + "\n")
+    prof = tmp_path / "replicas.yaml"
+    prof.write_text("name: replicas\nadapter: openai\nmodel: fault-model\nconcurrency: 2\nmax_retries: 3\n"
+                    "backoff_s: 0.005\nfailover_s: 0.2\nendpoints:\n" + entries)
+    out = tmp_path / "runs"
+    assert main(["run", str(suite), "--provider", str(prof), "--out", str(out), "--max-error-rate", "1"]) == 0
+    (run_dir,) = [d for d in out.iterdir() if d.is_dir()]
+    return run_dir
+
+
+def test_no_endpoint_secret_in_the_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """An endpoint's header values and URL password reach no file of the run (manifest included: the
+    profile stored there has them redacted) nor the cache."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PROBITY_CACHE_DIR", str(cache))
+    with FaultServer() as a, FaultServer() as b:
+        url_b = b.url.replace("http://", f"http://probity:{PASSWORD}@")
+        run_dir = _endpoint_run(tmp_path, f"  - base_url: {a.url}\n    headers: {{X-Replica-Secret: {HEADER_SECRET}}}\n"
+                                          f"  - base_url: '{url_b}'\n",
+                                ["echo-headers", "echo-error", "echo-auth", "ok"] * 2)
+        assert any(h.get("x-replica-secret") == HEADER_SECRET for h in a.headers.values())  # it was sent
+    capsys.readouterr()
+    written = [p for p in (*run_dir.rglob("*"), *cache.rglob("*")) if p.is_file()]
+    assert len(written) >= 3
+    for path in written:
+        data = path.read_bytes().lower()
+        for secret in (HEADER_SECRET, PASSWORD):
+            assert secret.lower().encode() not in data, (path, secret)
+    stored = json.loads((run_dir / "manifest.json").read_text())["profile"]["endpoints"]
+    assert stored[0]["headers"] == {"X-Replica-Secret": "[redacted]"}
+    assert stored[1]["base_url"] == b.url.replace("http://", "http://[redacted]@")
+
+
+def test_the_manifest_counts_answers_per_endpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FaultServer() as a, FaultServer() as b:
+        run_dir = _endpoint_run(tmp_path, f"  - base_url: {a.url}\n  - base_url: {b.url}\n",
+                                ["ok"] * 10 + ["500"] * 2)
+    capsys.readouterr()
+    records = list(iter_lines(run_dir / "records.jsonl"))
+    served = Counter(r["response"]["endpoint"] for r in records)
+    assert set(served) == {a.url, b.url} and not any(r["error"] for r in records)
+    markers = [f"item-t{i:03d}" for i in range(12)]
+    # each server's own count of the attempts it failed (a 500 on each one's first attempt at a marker)
+    failed = {s.url: sum(s.attempts[m] - s.answered[m] for m in markers) for s in (a, b)}
+    assert sum(failed.values()) == sum(r["response"]["retries"] for r in records) >= 2
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["endpoints"] == {url: {"answered": served[url], "failed": failed[url], "taken_out": 0}
+                                     for url in (a.url, b.url)}
 
 
 # -- two real llama.cpp servers -----------------------------------------------------------------------

@@ -35,8 +35,14 @@ def _endpoint(profile: Profile) -> str:
     if profile.adapter != "openai":
         return "local"
     key = f" (key: ${profile.api_key_env})" if profile.api_key_env else ""
-    override = os.environ.get("PROBITY_BASE_URL")
-    url = f"{redact_url(override)} (from $PROBITY_BASE_URL)" if override else redact_url(profile.base_url or "?")
+    override = (os.environ.get("PROBITY_BASE_URL") or "").strip()
+    if override:
+        urls = ", ".join(redact_url(u.strip()) for u in override.split(",") if u.strip())
+        url = f"{urls} (from $PROBITY_BASE_URL)"
+    elif profile.endpoints:
+        url = ", ".join(redact_url(e.base_url) for e in profile.endpoints)
+    else:
+        url = redact_url(profile.base_url or "?")
     return f"{url}{key}"
 
 
@@ -90,7 +96,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         identity = provider.identity()
         rows = [["profile", f"{profile.name} ({profile.adapter} adapter)"]]
         if profile.adapter == "openai":
-            rows.append(["endpoint", identity.get("base_url", "")])
+            usage = getattr(provider, "endpoint_usage", None)
+            rows.append(["endpoint", identity.get("base_url") or (", ".join(usage()) if callable(usage) else "")])
             rows.append(["served model", identity.get("served_model", "(not reported)")])
         elif setup_s >= 0.5:
             rows.append(["load", f"{setup_s:.1f} s"])

@@ -5,24 +5,30 @@ using only the standard library; never imported by the harness.
                     except WORKDIR, then drop all capabilities (setpriv) and exec `run`
                     (as a child process: the code is never pid 1)
     run WORKDIR     read the model's code from stdin, install the audit hook, execute the code
+                    (under bwrap, `--drop-to-nobody` first leaves the namespace's uid 0)
 """
 
 import os
 import sys
 
-# Modules whose import is refused: native-code escape hatches and raw process creation.
-BLOCKED_IMPORTS = {"ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters"}
-# Audit events that are refused outright (process creation, signalling other processes).
-BLOCKED_EVENTS = {
+# What the audit hook refuses. The hook keeps its own frozen copies (closure variables, not these
+# module globals): code that reaches this module (`import __main__`) cannot edit them.
+BLOCKED_IMPORTS = frozenset({"ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters"})
+# process creation, signalling, and the introspection that would reach the hook itself
+BLOCKED_EVENTS = frozenset({
     "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
     "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
-}
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile",
+    "sys._current_frames",
+})
+# attributes whose assignment would rewrite a function (the hook's or a stdlib one it calls)
+BLOCKED_SETATTR = frozenset({"__code__", "__closure__", "__globals__", "__defaults__", "__kwdefaults__"})
 # Events that modify the file system: allowed only for paths inside the working directory.
 # value: the argument positions that are paths
 FS_EVENTS = {
     "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
     "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
-    "shutil.rmtree": (0,),
+    "shutil.rmtree": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
 }
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
@@ -86,43 +92,82 @@ def setup(workdir, *flags):
 
 
 def _make_hook(workdir):
+    """The audit hook. Everything it uses is bound here, as closure variables: rebinding a name in
+    this module, in `os`/`posixpath` or in `builtins` does not change what the hook does."""
     root = os.path.realpath(workdir)
+    own_pid = str(os.getpid())
+    realpath, fsdecode, isdir, sep = os.path.realpath, os.fsdecode, os.path.isdir, os.sep
+    _isinstance, _any, _len, _str, _bytes, _int = isinstance, any, len, str, bytes, int
+    _PermissionError, _ImportError, _Exception = PermissionError, ImportError, Exception
+    blocked_imports, blocked_events, blocked_setattr = BLOCKED_IMPORTS, BLOCKED_EVENTS, BLOCKED_SETATTR
+    fs_events, write_flags = dict(FS_EVENTS), WRITE_FLAGS
 
-    def inside(path):
-        if isinstance(path, int):
-            return True  # operations on an already open descriptor
+    def resolve(path):
         try:
-            real = os.path.realpath(os.fsdecode(path))
-        except Exception:
+            return realpath(fsdecode(path))
+        except _Exception:
+            return None
+
+    def inside(real):
+        return real is not None and (real == root or real.startswith(root + sep) or real == "/dev/null")
+
+    def other_process(real):  # /proc/<pid>/... of any process but this one
+        if real is None or not real.startswith("/proc/"):
             return False
-        return real == root or real.startswith(root + os.sep) or real == "/dev/null"
+        first = real[6:].partition("/")[0]
+        return first.isdigit() and first != own_pid
 
     def hook(event, args):
-        if event in BLOCKED_EVENTS or event.startswith("socket."):
-            raise PermissionError(f"sandbox: {event} is not allowed")
-        if event == "import" and args[0].partition(".")[0] in BLOCKED_IMPORTS:
-            raise ImportError(f"sandbox: import of {args[0]} is not allowed")
+        if event in blocked_events or event.startswith("socket."):
+            raise _PermissionError(f"sandbox: {event} is not allowed")
+        if event == "import" and args[0].partition(".")[0] in blocked_imports:
+            raise _ImportError(f"sandbox: import of {args[0]} is not allowed")
+        if event == "object.__setattr__" and _len(args) > 1 and args[1] in blocked_setattr:
+            raise _PermissionError(f"sandbox: setting {args[1]} is not allowed")
         if event == "open":
             path, mode, flags = args
-            name = os.fsdecode(path) if isinstance(path, (str, bytes)) else ""
-            if name.startswith("/proc/") and name.rstrip("/").endswith(("environ", "/mem")):
-                raise PermissionError(f"sandbox: reading {name} is not allowed")
-            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and flags & WRITE_FLAGS)
-            if writing and not inside(path):
-                raise PermissionError(f"sandbox: writing outside the working directory ({name}) is not allowed")
-        elif event in FS_EVENTS:
-            for i in FS_EVENTS[event]:
-                if i < len(args) and args[i] is not None and not inside(args[i]):
-                    raise PermissionError(f"sandbox: {event} outside the working directory is not allowed")
+            if _isinstance(path, _int) or path is None:
+                return  # an already open descriptor
+            real = resolve(path)
+            name = fsdecode(path) if _isinstance(path, (_str, _bytes)) else _str(path)
+            if real is None or other_process(real) or real.rstrip("/").endswith(("/environ", "/mem")) and \
+                    real.startswith("/proc/"):
+                raise _PermissionError(f"sandbox: reading {name} is not allowed")
+            if not inside(real) and isdir(real):  # a directory fd outside is a dir_fd escape route
+                raise _PermissionError(f"sandbox: opening the directory {name} is not allowed")
+            writing = (_isinstance(mode, _str) and _any(c in mode for c in "wax+")) or (
+                _isinstance(flags, _int) and flags & write_flags)
+            if writing and not inside(real):
+                raise _PermissionError(f"sandbox: writing outside the working directory ({name}) is not allowed")
+        elif event in fs_events:
+            for i in fs_events[event]:
+                if i < _len(args) and args[i] is not None and not (_isinstance(args[i], _int) or inside(
+                        resolve(args[i]))):
+                    raise _PermissionError(f"sandbox: {event} outside the working directory is not allowed")
 
     return hook
+
+
+def drop_to_nobody():
+    """(bwrap, harness running as root) Leave the namespace's uid 0, which bwrap needed for its setup,
+    for the unprivileged 65534; no capability may survive."""
+    if os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(65534, 65534, 65534)
+        os.setresuid(65534, 65534, 65534)
+    with open("/proc/self/status") as f:
+        caps = {k: v.strip() for k, _, v in (line.partition(":") for line in f) if k.startswith("Cap")}
+    if os.getuid() == 0 or any(int(caps.get(k, "0"), 16) for k in ("CapEff", "CapPrm", "CapInh", "CapAmb")):
+        sys.stderr.write(f"sandbox setup failed: could not drop privileges {caps}\n")
+        sys.exit(70)
 
 
 def run(workdir, *flags):
     import ast
     import traceback
 
+    if "--drop-to-nobody" in flags:
+        drop_to_nobody()
     apply_limits(flags)  # again: harmless when inherited from `setup`, needed without namespaces
 
     os.chdir(workdir)
@@ -139,7 +184,7 @@ def run(workdir, *flags):
     body = compile(tree, "<tool>", "exec")
     tail = compile(last, "<tool>", "eval") if last is not None else None
     if "--no-audit-hook" not in flags:  # tests use this to check the OS layer on its own
-        sys.addaudithook(_make_hook(workdir))
+        sys.addaudithook(_make_hook(workdir))  # no local keeps the hook: frames do not lead to it
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     try:
         exec(body, namespace)

@@ -21,7 +21,8 @@ A healthy answer is `answer to <marker>`; its `model` is `served_model`.
 `stop()` is a real outage: the listening socket is closed (new connections are refused) and every open
 connection is shut down, so a request in flight there gets no answer; an answer counted in `answered`
 has been written whole before that. `port` binds a given port (a server started again on the port of
-one that was stopped: the same endpoint coming back).
+one that was stopped: the same endpoint coming back). `peak` is the most chat-completion requests it
+was handling at once.
 
 `models`, when given, is the set of model ids served: any other gets OpenAI's 404. `reasoning_rules=True`
 behaves like an OpenAI reasoning model (o-series, GPT-5): `max_tokens` and a temperature or top_p other
