@@ -41,6 +41,7 @@ class RunSettings(BaseModel):
     max_steps: int = 4
     cache: bool = True
     shard: str | None = None  # `i/n`: this run holds the tasks of shard i of n (evals.plan.in_shard)
+    allow_weak_sandbox: bool = False  # tools mode: the python tool may run in a weak sandbox
 
 
 class SuiteEntry(BaseModel):
@@ -85,6 +86,7 @@ class Manifest(BaseModel):
     retries: int = 0
     cache: dict[str, int] | None = None
     resumes: list[ResumeEntry] = Field(default_factory=list)
+    sandbox: dict[str, str] | None = None  # python tool: {"isolation": bwrap|namespaces|process, "description"}
     merged_from: list[str] = Field(default_factory=list)  # probity merge: the shard runs joined here
     endpoints: dict[str, dict[str, int]] | None = None  # several endpoints: who answered how much
     # rescored folders (probity rescore)

@@ -70,6 +70,9 @@ class Profile(BaseModel):
     # long prompts get fewer than batch_size slots so the cache stays within it
     kv_cache_tokens: int = Field(default=32768, gt=0)
     device: str = "auto"  # auto, cpu, cuda, cuda:N or mps
+    # the weights' precision: a model version of its own (part of the model identity and the cache key);
+    # bfloat16/float16 only where the CPU or GPU computes them natively (else one line, not a slow emulation)
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     threads: int | None = Field(default=None, gt=0)  # torch CPU threads; None: torch's default
     # scripted (tests only): seconds to wait per generate() call
     delay_s: float = Field(default=0.0, ge=0)
@@ -154,7 +157,7 @@ class Profile(BaseModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # the endpoint settings are left out while unused: an existing profile dumps (and digests, see
+        # the endpoint settings and the default dtype are left out while unused: an existing profile dumps (and digests, see
         # evals/secrets.profile_digest) exactly as before they existed, so its runs can still be resumed
         data = handler(self)
         if isinstance(data, dict):
@@ -162,6 +165,8 @@ class Profile(BaseModel):
                 data.pop("endpoints", None)
             if data.get("failover_s") == FAILOVER_S:
                 data.pop("failover_s", None)
+            if data.get("dtype") == "float32":
+                data.pop("dtype", None)
         return data
 
 

@@ -159,6 +159,8 @@ def manifest_section(runs: list[Run]) -> str:
         ("adapter / profile", lambda m: f"{m.profile.adapter} / {m.profile.name}"),
         ("model identity", _identity),
         ("knowledge cutoff", lambda m: m.profile.knowledge_cutoff),
+        ("python sandbox", lambda m: "–" if not m.sandbox else m.sandbox["isolation"]
+         + ("" if m.sandbox["isolation"] == "bwrap" else " (weak: --allow-weak-sandbox)")),
         ("settings", _settings),
         ("probity", lambda m: f"{m.probity_version} (commit `{m.git_commit}`)"),
         ("scorer version", lambda m: str(m.scorer_version)
@@ -292,6 +294,20 @@ def render_report(run_dirs: list[Path], chart: str | None = None) -> str:
     return _render(load_runs(run_dirs), chart)
 
 
+def warnings_section(runs: list[Run]) -> list[str]:
+    """What a reader must know before any number: a weak code sandbox, an incomplete run."""
+    lines = []
+    for r in runs:
+        sandbox = r.manifest.sandbox
+        if sandbox and sandbox.get("isolation") != "bwrap":
+            lines.append(f"> **Warning:** `{r.manifest.run_id}` ran model-written code in a weak sandbox "
+                         f"({sandbox.get('isolation')}: {sandbox.get('description')}; `--allow-weak-sandbox`).")
+        if r.manifest.status != "finished":
+            why = f": {r.manifest.stopped_because}" if r.manifest.stopped_because else ""
+            lines.append(f"> **Warning:** `{r.manifest.run_id}` is incomplete (status {r.manifest.status}{why}).")
+    return [*lines, ""] if lines else []
+
+
 def _render(runs: list[Run], chart: str | None) -> str:
     modes = _modes_column(runs)
     title = ", ".join(r.label for r in runs)
@@ -301,6 +317,7 @@ def _render(runs: list[Run], chart: str | None) -> str:
            "Each rate is `rate [95% Wilson interval] (k/n)`; n counts scored answers (API errors are excluded "
            "and counted in **Errors**). Hallucination rate = answers that committed to a wrong answer, "
            "including any attempt where the honest answer was \"I don't know\".", "",
+           *warnings_section(runs),
            manifest_section(runs), "",
            "## Headline: pass, abstention and hallucination rates", "",
            side_by_side(runs, ["suite", *modes])]

@@ -9,6 +9,7 @@ that decides an answer differs from the run's manifest (evals/resume.py).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -128,7 +129,10 @@ class Runner:
             from evals.tools import get_tools
 
             corpus = (loaded.path.parent / loaded.suite.corpus) if loaded.suite.corpus else None
-            self._tools[name] = get_tools(loaded.suite.tools, corpus)
+            from evals.secrets import profile_secrets
+
+            key = os.environ.get(self.profile.api_key_env) if self.profile.api_key_env else None
+            self._tools[name] = get_tools(loaded.suite.tools, corpus, secrets=profile_secrets(self.profile, key))
         return self._tools[name]
 
     def _answers(self, chunk: list[Task], requests: list[Request]) -> Iterator[Answer]:
@@ -307,6 +311,16 @@ def _new_run_dir(out: Path, profile: Profile, shard: str | None) -> Path:
     return run_dir
 
 
+def check_sandbox(config: RunConfig, suites: list[LoadedSuite]) -> str | None:
+    """Tools mode with the python tool needs a real sandbox: WeakSandbox (UserError, exit 2) before the
+    model is loaded, unless --allow-weak-sandbox. Returns the isolation level, or None."""
+    if "tools" not in config.modes or not any("python" in ls.suite.tools for ls in suites):
+        return None
+    from evals.tools.sandbox import require_sandbox
+
+    return require_sandbox(config.allow_weak_sandbox)
+
+
 def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provider: Provider | None = None,
               breaker: int = DEFAULT_BREAKER) -> RunResult:
     """Begin a new run (run_dir None) or resume the run in run_dir with its stored configuration.
@@ -317,9 +331,12 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provide
     if run_dir is not None:
         run_dir = run_folder(run_dir)
         stored = read_manifest(run_dir)
-        config = stored.config.model_copy(update={"cache": config.cache})
+        config = stored.config.model_copy(update={
+            "cache": config.cache,
+            "allow_weak_sandbox": config.allow_weak_sandbox or stored.config.allow_weak_sandbox})
     profile = load_profile(config.provider)
     suites = load_suites(config.suite_args)
+    sandbox_level = check_sandbox(config, suites)
     if stored is not None:
         assert run_dir is not None
         check_resume(run_dir, stored, profile, suites)
@@ -350,6 +367,10 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provide
                 done = fixed.done
             manifest.status = "running"
             manifest.model_identity = identity
+            if sandbox_level is not None:
+                from evals.tools.sandbox import isolation_description
+
+                manifest.sandbox = {"isolation": sandbox_level, "description": isolation_description(sandbox_level)}
             write_manifest(run_dir, manifest)
             runner.run(done)
     finally:

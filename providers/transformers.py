@@ -78,8 +78,34 @@ def with_tool_system_prompt(messages: list[dict[str, Any]], tools: list[dict[str
 
 #: bumped when a change to the decode loop could change an output; part of `identity()`
 DECODER_VERSION = 3
-#: the dtype weights are loaded in (see `TransformersProvider.dtype`)
+#: the dtype weights are loaded in unless the profile says otherwise (see `TransformersProvider.dtype`)
 WEIGHTS_DTYPE = "float32"
+#: CPU flags (/proc/cpuinfo) that compute a dtype natively; without one, torch emulates it, slowly
+CPU_FLAGS = {"bfloat16": ("avx512_bf16", "amx_bf16"), "float16": ("avx512_fp16", "amx_fp16")}
+
+
+def cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+
+
+def dtype_problem(torch: Any, dtype: str, device: str) -> str | None:
+    """Why `dtype` would not run natively on `device` (None: it does)."""
+    if dtype == "float32":
+        return None
+    if device.startswith("cuda"):
+        if dtype == "bfloat16" and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+            return "this GPU has no native bfloat16; use float16 or float32"
+        return None
+    if device == "cpu":
+        flags = cpu_flags()
+        if not flags & set(CPU_FLAGS[dtype]):
+            return (f"this CPU has no native {dtype} instructions ({' or '.join(CPU_FLAGS[dtype])}); torch would "
+                    "emulate it, slower than float32: use dtype float32")
+    return None
 
 
 def resolve_model_path(spec: str) -> tuple[Path, str | None]:
@@ -356,7 +382,10 @@ class TransformersProvider:
                 raise UserError(f"profile {profile.name}: device {profile.device!r}: torch {torch.__version__} "
                                 "does not know this device (use auto, cpu, cuda, cuda:N or mps)") from None
         #: the weights' dtype: GGUF files are de-quantised to it, other weights cast to it (part of `identity()`)
-        self.dtype = WEIGHTS_DTYPE
+        self.dtype = profile.dtype or WEIGHTS_DTYPE
+        problem = dtype_problem(torch, self.dtype, self.device)
+        if problem:
+            raise UserError(f"profile {profile.name}: dtype {self.dtype}: {problem}")
         self.batch_size = profile.batch_size
         self.chunk_size = max(64, profile.batch_size * 4)
         #: "slots" (continuous batching, default) or "generate" (the reference `model.generate` path)

@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", metavar="I/N", default=None,
                    help="run only shard I of N (a stable hash of each task key); join shard runs with "
                         "`probity merge`")
+    p.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="tools mode: run the python tool even where only a weak sandbox exists (no bubblewrap)")
     p.add_argument("--breaker", type=int, default=DEFAULT_BREAKER, metavar="N",
                    help=f"stop the run after N consecutive failures of one kind (default {DEFAULT_BREAKER}; "
                         "0: never); the run exits 3 and --resume finishes it")
@@ -102,7 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     modes = ["plain", "tools"] if mode == "both" else [mode]
     config = RunConfig(suite_args=args.suites, provider=args.provider or "smollm2", modes=modes,
                        samples=args.samples or 1, seed=args.seed or 0, limit=args.limit,
-                       max_steps=args.max_steps or 4, cache=not args.no_cache, shard=args.shard)
+                       max_steps=args.max_steps or 4, cache=not args.no_cache, shard=args.shard,
+                       allow_weak_sandbox=args.allow_weak_sandbox)
     result = start_run(config, Path(args.out), Path(args.resume) if args.resume else None,
                        breaker=args.breaker)
     run_dir = result.run_dir
