@@ -2,6 +2,8 @@
 
 Per suite and mode: pass rate of A and B, Δ = B − A with a paired bootstrap 95% interval, McNemar's
 exact p-value on the discordant pairs, regressions (passed in A, failed in B) and fixes (the reverse).
+Per suite, mode and language: the share of identical answers and the paired shifts in pass,
+hallucination and abstention rates, each with McNemar's p; then every item whose verdict flipped.
 A pair where either side is an error (or unscored) is left out of the numbers and counted. Items present
 in only one run, or whose question text differs (the suite changed between runs), are left out and
 reported per suite with the two suite versions.
@@ -10,7 +12,7 @@ reported per suite with the two suite versions.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,6 +185,66 @@ STATS_HEADERS = ["suite", "mode", "n pairs", "A pass", "B pass", "Δ B−A [95% 
                  "regressions", "fixes", "errors"]
 
 
+def _passed(r: Record) -> bool:
+    return bool(r.score and r.score.passed)
+
+
+def _hallucinated(r: Record) -> bool:
+    return bool(r.score and r.score.outcome == "incorrect")
+
+
+def _abstained(r: Record) -> bool:
+    return bool(r.score and r.score.outcome == "abstained")
+
+
+def paired_shift(pairs: list[Pair], flag: Callable[[Record], bool]) -> str:
+    """`rate A → rate B (Δ, McNemar p)` of one yes/no property of the answers, paired."""
+    if not pairs:
+        return "–"
+    a = [flag(x) for x, _ in pairs]
+    b = [flag(y) for _, y in pairs]
+    only_a = sum(x and not y for x, y in zip(a, b, strict=True))
+    only_b = sum(y and not x for x, y in zip(a, b, strict=True))
+    n = len(pairs)
+    return f"{sum(a) / n:.2f} → {sum(b) / n:.2f} ({(sum(b) - sum(a)) / n:+.2f}, p {mcnemar_exact(only_a, only_b):.2g})"
+
+
+def lang_rows(cmp: Comparison) -> list[list[object]]:
+    """Per suite, mode and language: identical answers, and the paired shifts in pass, hallucination
+    and abstention rates (McNemar p on the discordant pairs of each)."""
+    groups: dict[tuple[str, str, str], list[Pair]] = {}
+    for pair in cmp.pairs:
+        a = pair[0]
+        groups.setdefault((a.suite, a.mode, a.lang), []).append(pair)
+    if len(groups) > 1:
+        groups[("all", "all", "all")] = list(cmp.pairs)
+    rows: list[list[object]] = []
+    for (suite, mode, lang), pairs in groups.items():
+        same = sum(x.response.text == y.response.text for x, y in pairs)
+        rows.append([suite, mode, lang, len(pairs), f"{same / len(pairs):.2f} ({same}/{len(pairs)})",
+                     paired_shift(pairs, _passed), paired_shift(pairs, _hallucinated),
+                     paired_shift(pairs, _abstained)])
+    return rows
+
+
+LANG_HEADERS = ["suite", "mode", "lang", "n pairs", "identical answers", "pass A → B (Δ, p)",
+                "hallucination A → B (Δ, p)", "abstention A → B (Δ, p)"]
+
+
+def flipped(cmp: Comparison) -> list[Pair]:
+    """Pairs whose verdict (outcome) differs between A and B."""
+    return [(a, b) for a, b in cmp.pairs if a.score and b.score and a.score.outcome != b.score.outcome]
+
+
+def flip_rows(cmp: Comparison, limit: int, markdown: bool) -> tuple[list[list[object]], int]:
+    flips = flipped(cmp)
+    width = 100 if markdown else 50
+    rows = [[a.suite, a.mode, a.lang, a.item_id if a.sample == 0 else f"{a.item_id}#{a.sample}",
+             f"{a.score.outcome} → {b.score.outcome}" if a.score and b.score else "",
+             shorten(a.response.text, width), shorten(b.response.text, width)] for a, b in flips[:limit]]
+    return rows, len(flips) - len(rows)
+
+
 def left_out_lines(cmp: Comparison) -> list[str]:
     lines = []
     for suite, lo in cmp.left_out.items():
@@ -223,6 +285,16 @@ def render(cmp: Comparison, markdown: bool = True, limit: int = 50) -> str:
     if notes:
         out += ["", ("### " if markdown else "") + "Items left out", ""]
         out += [("- " if markdown else "  ") + line for line in notes]
+    out += ["", ("### " if markdown else "") + "Per suite and language (paired): identical answers, "
+            "pass, hallucination and abstention", "",
+            md_table(lang_rows(cmp), LANG_HEADERS, fmt, escape=markdown)]
+    frows, fmore = flip_rows(cmp, limit, markdown)
+    out += ["", ("### " if markdown else "") + f"Verdict flips (the outcome differs): {len(flipped(cmp))}"]
+    if frows:
+        out += ["", md_table(frows, ["suite", "mode", "lang", "item", "A → B", "A answer", "B answer"], fmt,
+                             escape=markdown)]
+    if fmore:
+        out += ["", f"… and {fmore} more (raise --max-items to list them)"]
     rows, more = regressed_rows(cmp, limit, markdown)
     out += ["", ("### " if markdown else "") + f"Regressed items (passed in A, failed in B): {len(cmp.regressed())}"]
     if rows:

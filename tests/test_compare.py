@@ -61,7 +61,8 @@ def test_different_suite_versions_report_left_out_items(tmp_path: Path) -> None:
 def test_markdown_escapes_cells_and_lists_regressions(tmp_path: Path) -> None:
     md = render(compare_runs(*two_runs(tmp_path)), markdown=True)
     assert "### Regressed items (passed in A, failed in B): 4" in md
-    row = next(line for line in md.splitlines() if "| w01 " in line)
+    regressed = md.split("### Regressed items")[1]
+    row = next(line for line in regressed.splitlines() if "| w01 " in line)
     assert "A says 1 \\| x ⏎ more" in row and "gold 1 \\| not this" in row
     assert row.replace("\\|", "").count("|") == 8  # 7 columns: no stray cell separators
 
@@ -97,3 +98,20 @@ def test_identical_runs_have_no_regressions(tmp_path: Path) -> None:
     assert (s.n, s.regressions, s.fixes, s.delta, s.p) == (6, 0, 0, 0.0, 1.0)
     assert cmp.label_a == "x" and cmp.label_b == "y"  # same profile: told apart by run id
     assert not cmp.left_out
+
+
+def test_per_language_shifts_and_verdict_flips(tmp_path: Path) -> None:
+    from evals.compare import flipped, lang_rows
+
+    cmp = compare_runs(*two_runs(tmp_path))
+    rows = {(r[0], r[1], r[2]): r for r in lang_rows(cmp)}
+    assert rows  # one row per suite, mode and language (plus "all" when several)
+    for row in rows.values():
+        n = row[3]
+        same = int(str(row[4]).split("(")[1].split("/")[0])
+        assert 0 <= same <= n and "→" in str(row[5]) and "p " in str(row[6])
+    flips = flipped(cmp)
+    assert all(a.score and b.score and a.score.outcome != b.score.outcome for a, b in flips)
+    assert len(flips) >= len(cmp.regressed())  # a pass/fail flip is always an outcome flip
+    md = render(cmp, markdown=True)
+    assert f"### Verdict flips (the outcome differs): {len(flips)}" in md and "identical answers" in md
