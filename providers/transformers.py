@@ -314,6 +314,25 @@ def device_problem(torch: Any, device: str) -> str | None:
     return None
 
 
+def folder_digest(folder: Path) -> str:
+    """A model folder's fingerprint without reading gigabytes of weights: the SHA-256 of its small
+    files (config, tokenizer, generation settings) and of each weight file's name, size and first and
+    last MiB, so replacing the weights changes the cache key."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        h.update(str(path.relative_to(folder)).encode() + b"\0")
+        size = path.stat().st_size
+        if size <= 1 << 22:
+            h.update(path.read_bytes())
+            continue
+        h.update(str(size).encode())
+        with path.open("rb") as f:
+            h.update(f.read(1 << 20))
+            f.seek(size - (1 << 20))
+            h.update(f.read(1 << 20))
+    return h.hexdigest()
+
+
 def file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -471,9 +490,9 @@ class TransformersProvider:
         if self._identity is None:
             weights = self.folder / self.gguf_file if self.gguf_file else None
             try:
-                digest = file_digest(weights) if weights else None
+                digest = file_digest(weights) if weights else folder_digest(self.folder)
             except OSError as exc:
-                raise self._fail("model", f"cannot read {weights}: {exc.strerror or exc}") from None
+                raise self._fail("model", f"cannot read {weights or self.folder}: {exc.strerror or exc}") from None
             self._identity = {
                 "adapter": "transformers",
                 "model": self.profile.model,

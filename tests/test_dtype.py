@@ -50,3 +50,17 @@ def test_bf16_weights_generate(smollm2_gguf: Path) -> None:
     (answer,) = provider.generate([Request(messages=[Message(role="user", content="Say hello.")],
                                            params=GenParams(max_new_tokens=8))])
     assert answer.text and next(provider.model.parameters()).dtype == provider._torch.bfloat16
+
+
+def test_a_model_folder_has_a_fingerprint(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"\0" * (5 << 20))
+    first = tf.folder_digest(folder)
+    assert first == tf.folder_digest(folder)
+    data = bytearray(weights.read_bytes())
+    data[-10] = 1  # new weights of the same size
+    weights.write_bytes(bytes(data))
+    assert tf.folder_digest(folder) != first
