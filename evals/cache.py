@@ -24,6 +24,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +200,7 @@ class CachedProvider:
             return
         self.calls += 1
         asked = list(waiting)
-        answers = stream(self.inner, [requests[waiting[key][0]] for key in asked])
-        try:
+        with closing(stream(self.inner, [requests[waiting[key][0]] for key in asked])) as answers:
             for j, response in answers:
                 key = asked[j]
                 if self.write:
@@ -215,10 +215,6 @@ class CachedProvider:
                     else:
                         self.hits += 1
                         yield i, response.model_copy(update={"cached": True, "retries": 0})
-        finally:
-            close = getattr(answers, "close", None)
-            if callable(close):
-                close()
 
     def close(self) -> None:
         try:

@@ -288,18 +288,19 @@ def render(cmp: Comparison, markdown: bool = True, limit: int = 50) -> str:
     out += ["", ("### " if markdown else "") + "Per suite and language (paired): identical answers, "
             "pass, hallucination and abstention", "",
             md_table(lang_rows(cmp), LANG_HEADERS, fmt, escape=markdown)]
-    frows, fmore = flip_rows(cmp, limit, markdown)
-    out += ["", ("### " if markdown else "") + f"Verdict flips (the outcome differs): {len(flipped(cmp))}"]
-    if frows:
-        out += ["", md_table(frows, ["suite", "mode", "lang", "item", "A → B", "A answer", "B answer"], fmt,
-                             escape=markdown)]
-    if fmore:
-        out += ["", f"… and {fmore} more (raise --max-items to list them)"]
-    rows, more = regressed_rows(cmp, limit, markdown)
-    out += ["", ("### " if markdown else "") + f"Regressed items (passed in A, failed in B): {len(cmp.regressed())}"]
+    out += _listing(f"Verdict flips (the outcome differs): {len(flipped(cmp))}", *flip_rows(cmp, limit, markdown),
+                    ["suite", "mode", "lang", "item", "A → B", "A answer", "B answer"], markdown)
+    out += _listing(f"Regressed items (passed in A, failed in B): {len(cmp.regressed())}",
+                    *regressed_rows(cmp, limit, markdown),
+                    ["suite", "mode", "item", "prompt", "A answer", "B answer", "why (B)"], markdown)
+    return "\n".join(out) + "\n"
+
+
+def _listing(title: str, rows: list[list[object]], more: int, headers: list[str], markdown: bool) -> list[str]:
+    """A titled table of items, with a line for those left off by --max-items."""
+    out = ["", ("### " if markdown else "") + title]
     if rows:
-        out += ["", md_table(rows, ["suite", "mode", "item", "prompt", "A answer", "B answer", "why (B)"], fmt,
-                             escape=markdown)]
+        out += ["", md_table(rows, headers, "github" if markdown else "simple", escape=markdown)]
     if more:
         out += ["", f"… and {more} more (raise --max-items to list them)"]
-    return "\n".join(out) + "\n"
+    return out

@@ -44,7 +44,7 @@ from evals.errors import UserError
 from evals.loader import compose_yaml, yaml_error_line
 from evals.manifest import read_manifest
 from evals.metrics import METRICS, metric_value, records_frame
-from evals.records import iter_records, run_folder
+from evals.records import read_records, run_folder
 from evals.report import md_table
 from evals.stats import mcnemar_exact, paired_bootstrap
 
@@ -213,12 +213,13 @@ def _in_scope(gate: Gate, suite: str, mode: str) -> bool:
 
 
 def evaluate(gates: list[Gate], run_dir: Path, baseline_dir: Path | None) -> list[GateResult]:
-    df = records_frame(iter_records(run_dir))
+    records = read_records(run_dir)
+    df = records_frame(records)
     pairs, errors = [], {}
     if baseline_dir is not None and any(g.baseline for g in gates):
         from evals.compare import by_key, pair_runs
 
-        pairs, errors, _ = pair_runs(by_key(iter_records(baseline_dir)), by_key(iter_records(run_dir)))
+        pairs, errors, _ = pair_runs(by_key(read_records(baseline_dir)), by_key(records))
     results = []
     for gate in gates:
         if gate.baseline:

@@ -16,7 +16,7 @@ from evals.errors import UserError
 from evals.loader import load_suite
 from evals.manifest import Manifest, read_manifest, write_manifest
 from evals.plan import in_shard, parse_shard, plan
-from evals.records import RECORDS_NAME, Record, RecordWriter, read_records, run_folder
+from evals.records import RECORDS_NAME, Record, RecordWriter, read_records, record_counts, run_folder
 from evals.resume import differences
 from evals.runner import add_usage
 
@@ -106,16 +106,11 @@ def merge_runs(run_dirs: list[Path], out: Path) -> tuple[Path, Manifest]:
         raise UserError(f"--out {out}: already exists; merge writes a new run folder") from exc
     except OSError as exc:
         raise UserError(f"--out {out}: cannot create the run folder: {exc.strerror}") from exc
-    counts: dict[str, int | None] = {"tasks": len(keys), "records": len(keys)}
+    records = [found[key][0].model_copy(update={"run_id": out.name}) for key in keys]
     with RecordWriter(out / RECORDS_NAME) as writer:
-        for key in keys:
-            record = found[key][0].model_copy(update={"run_id": out.name})
+        for record in records:
             writer.write(record)
-            if record.error:
-                counts["errors"] = (counts.get("errors") or 0) + 1
-            elif record.score:
-                counts[record.score.outcome] = (counts.get(record.score.outcome) or 0) + 1
-            counts["cached"] = (counts.get("cached") or 0) + record.cached
+    counts: dict[str, int | None] = {"tasks": len(keys), **record_counts(records)}
     statuses = [m.status for _, m in runs]
     manifest = first.model_copy(update={
         "run_id": out.name,

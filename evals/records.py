@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -193,6 +194,19 @@ def read_records(run_dir: str | Path) -> list[Record]:
                         f"{path}: {len(problems)} line(s) cannot be used, so nothing was computed; "
                         f"`probity run --resume {Path(run_dir)}` drops them and re-asks those tasks")
     return records
+
+
+def record_counts(records: Iterable[Record]) -> dict[str, int]:
+    """The manifest's counts: records, errors, cached, and each scored outcome."""
+    counts: Counter[str] = Counter()
+    for record in records:
+        counts["records"] += 1
+        if record.error:
+            counts["errors"] += 1
+        elif record.score:
+            counts[record.score.outcome] += 1
+        counts["cached"] += record.cached
+    return dict(counts)
 
 
 def iter_records(run_dir: str | Path) -> Iterator[Record]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +43,8 @@ from evals.records import (
     RecordWriter,
     RunLock,
     ToolStats,
-    iter_lines,
     read_lines,
+    record_counts,
     repair,
     run_folder,
 )
@@ -142,20 +142,13 @@ class Runner:
 
             agents = stream_agents(self.provider, requests, self.tools_for(chunk[0].loaded),
                                    self.profile.tool_protocol, self.config.max_steps)
-            try:
+            with closing(agents):
                 for i, result in agents:
                     yield i, result.response, result.transcript, result.stats
-            finally:
-                agents.close()
             return
-        answers = stream(self.provider, requests)
-        try:
+        with closing(stream(self.provider, requests)) as answers:
             for i, response in answers:
                 yield i, response, [], None
-        finally:
-            close = getattr(answers, "close", None)
-            if callable(close):
-                close()
 
     def record(self, task: Task, request: Request, response: Response, transcript: list[TranscriptEntry],
                stats: ToolStats | None) -> Record:
@@ -196,8 +189,8 @@ class Runner:
                 for chunk in chunked(pending, self.provider.chunk_size):
                     bar.set_description(f"{chunk[0].loaded.suite.name}/{chunk[0].mode}")
                     requests = [build_request(t, self.profile, self.config.seed) for t in chunk]
-                    answers = self._answers(chunk, requests)
-                    try:
+                    # closing cancels what is still in flight when the breaker tripped
+                    with closing(self._answers(chunk, requests)) as answers:
                         for i, response, transcript, stats in answers:
                             retries += response.retries
                             writer.write(self.record(chunk[i], requests[i], response, transcript, stats))
@@ -205,8 +198,6 @@ class Runner:
                             stop = self.breaker.see(response)
                             if stop:
                                 break
-                    finally:
-                        answers.close()  # cancels what is still in flight when the breaker tripped
                     self.manifest.retries = retries
                     if stop:
                         break
@@ -223,15 +214,8 @@ class Runner:
             self.finish("finished")
 
     def finish(self, status: str, reason: list[str] | None = None) -> None:
-        counts: Counter[str] = Counter()
-        for data in iter_lines(self.run_dir / RECORDS_NAME):
-            counts["records"] += 1
-            if data.get("error"):
-                counts["errors"] += 1
-            elif data.get("score"):
-                counts[data["score"]["outcome"]] += 1
-            counts["cached"] += bool(data.get("cached"))
-        self.manifest.counts = {"tasks": self.manifest.counts.get("tasks"), **counts}
+        readable = (line.record for line in read_lines(self.run_dir / RECORDS_NAME) if line.record is not None)
+        self.manifest.counts = {"tasks": self.manifest.counts.get("tasks"), **record_counts(readable)}
         if hasattr(self.provider, "hits"):  # this session's cache traffic: model calls made vs answers reused
             self.manifest.cache = {"model_calls": self.provider.calls, "hits": self.provider.hits,
                                    "misses": self.provider.misses}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from tabulate import tabulate
 
 from evals.metrics import aggregate
 from evals.stats import fmt_rate
+
+if TYPE_CHECKING:
+    from evals.records import Record
 
 
 def rate_table(df: pd.DataFrame, by: list[str]) -> str:
@@ -30,18 +33,17 @@ def with_split(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summary_tables(df: pd.DataFrame, run_dir: Path | None = None) -> dict[str, str]:
+def summary_tables(df: pd.DataFrame, records: list[Record] | None = None) -> dict[str, str]:
     """The summary a run prints: per suite and mode, per language, per probe/control split, and the
     paired plain-vs-tools table when the run has both modes."""
     by_mode = ["suite", "mode"] if df["mode"].nunique() > 1 else ["suite"]
     tables = {"Per suite": rate_table(df, by_mode)}
     tables["Per language"] = rate_table(df, [*by_mode, "lang"])
     tables["Probes and controls"] = rate_table(with_split(df), [*by_mode, "split"])
-    if run_dir is not None and {"plain", "tools"} <= set(df["mode"]):
-        from evals.records import read_records
+    if records is not None and {"plain", "tools"} <= set(df["mode"]):
         from evals.tooltable import tool_table
 
-        tt = tool_table(read_records(run_dir))
+        tt = tool_table(records)
         tables["Tool-assisted accuracy (paired plain vs tools)"] = tabulate(
             tt, headers="keys", tablefmt="github", showindex=False)
     return tables

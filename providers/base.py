@@ -10,7 +10,7 @@ Closing the iterator early (the runner's circuit breaker, Ctrl-C) cancels what i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Protocol, runtime_checkable
 
 from evals.types import Request, Response
@@ -33,14 +33,16 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
-def stream(provider: Any, requests: list[Request]) -> Iterator[tuple[int, Response]]:
-    """`provider.stream(requests)` when the adapter has one, else its `generate` in order."""
+def stream(provider: Any, requests: list[Request]) -> Generator[tuple[int, Response], None, None]:
+    """`provider.stream(requests)` when the adapter has one, else its `generate` in order. A generator:
+    closing it closes the adapter's stream too (which cancels what is in flight)."""
     if not requests:
-        return iter(())
+        return
     own = getattr(provider, "stream", None)
     if callable(own):
-        return iter(own(requests))
-    return enumerate(provider.generate(requests))
+        yield from own(requests)
+    else:
+        yield from enumerate(provider.generate(requests))
 
 
 def preflight(provider: Any) -> None:

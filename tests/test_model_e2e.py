@@ -43,7 +43,7 @@ def test_every_suite_end_to_end(smollm2, tmp_path: Path) -> None:
     for r in records:
         assert r.error is None and r.score is not None and r.score.why
         assert r.response.completion_tokens > 0
-    tables = summary_tables(records_frame(records), result.run_dir)
+    tables = summary_tables(records_frame(records), records)
     for name in suites:
         assert f"| {name}" in tables["Per suite"]
     assert manifest.versions["torch"] and (manifest.model_identity or {})["file_sha256"]

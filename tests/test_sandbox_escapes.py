@@ -519,12 +519,9 @@ def test_setsid_orphans_do_not_outlive_the_call(isolation):
     assert not left, f"processes outlived the call: {left}"
 
 
-def _kill_harness_mid_call(isolation: str) -> tuple[list[int], list[str], int]:
-    marker = f"probity-kill9-{uuid.uuid4().hex}"
-    limits = _limits_dict(SandboxLimits(wall_s=60, cpu_s=30, nproc=8))
-    spec = json.dumps({"code": _orphan_code(marker, detach=False), "isolation": isolation, "hook": False,
-                       "limits": limits})
-    before = set(glob.glob(os.path.join(sandbox.tempfile.gettempdir(), sandbox.TMP_PREFIX + "*")))
+def _start_and_kill9(spec: str, marker: str) -> subprocess.Popen[bytes]:
+    """Start a harness running the tool call `spec`, wait until the call's `marker` process runs,
+    then SIGKILL the harness (no cleanup code of it runs)."""
     harness = subprocess.Popen([sys.executable, "-c", _HARNESS, spec], env=_harness_env(), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -533,8 +530,18 @@ def _kill_harness_mid_call(isolation: str) -> tuple[list[int], list[str], int]:
             assert harness.poll() is None and time.monotonic() < deadline, "the tool call never started"
             time.sleep(0.05)
     finally:
-        harness.kill()  # SIGKILL: no cleanup code of the harness runs
+        harness.kill()
         harness.wait()
+    return harness
+
+
+def _kill_harness_mid_call(isolation: str) -> tuple[list[int], list[str], int]:
+    marker = f"probity-kill9-{uuid.uuid4().hex}"
+    limits = _limits_dict(SandboxLimits(wall_s=60, cpu_s=30, nproc=8))
+    spec = json.dumps({"code": _orphan_code(marker, detach=False), "isolation": isolation, "hook": False,
+                       "limits": limits})
+    before = set(glob.glob(os.path.join(sandbox.tempfile.gettempdir(), sandbox.TMP_PREFIX + "*")))
+    harness = _start_and_kill9(spec, marker)
     left = _wait_gone(marker)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
@@ -557,16 +564,7 @@ def test_kill_9_of_the_harness_weak_level_cleans_up_next_time():
             f"{marker[::-1]!r}[::-1]])")
     spec = json.dumps({"code": code, "isolation": "process", "hook": False,
                        "limits": _limits_dict(SandboxLimits(wall_s=60, cpu_s=30))})
-    harness = subprocess.Popen([sys.executable, "-c", _HARNESS, spec], env=_harness_env(), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not _marked(marker):
-            assert harness.poll() is None and time.monotonic() < deadline, "the tool call never started"
-            time.sleep(0.05)
-    finally:
-        harness.kill()
-        harness.wait()
+    harness = _start_and_kill9(spec, marker)
     left = _wait_gone(marker)
     for pid in left:
         os.kill(pid, signal.SIGKILL)

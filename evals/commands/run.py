@@ -111,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = result.run_dir
     records = read_records(run_dir)
     df = records_frame(records)
-    for title, table in summary_tables(df, run_dir).items():
+    for title, table in summary_tables(df, records).items():
         print(f"\n## {title}\n\n{table}")
     counts = result.manifest.counts
     print(f"\nrun folder: {run_dir}  (records: {counts.get('records', 0)}, errors: {counts.get('errors', 0)}, "
@@ -158,7 +158,10 @@ def post_run_checks(args: argparse.Namespace, run_dir: Path, manifest: Manifest,
         with writing("--junit", Path(args.junit)):
             write_junit(run_dir, Path(args.junit))
         print(f"junit: {args.junit}")
-    if getattr(args, "gate", None):  # a malformed gate file is a user error (2), whatever the run
+    reason = incomplete(run_dir, manifest, records, args.max_error_rate)
+    if reason and getattr(args, "gate", None):
+        # a malformed gate file or baseline is a user error (2) even when the gates will not be evaluated;
+        # for a complete run check_gates reads and reports them itself
         from evals.gates import load_gates
 
         load_gates(Path(args.gate), [s.name for s in manifest.suites])
@@ -166,7 +169,6 @@ def post_run_checks(args: argparse.Namespace, run_dir: Path, manifest: Manifest,
             from evals.records import run_folder
 
             read_records(run_folder(args.baseline, "--baseline "))
-    reason = incomplete(run_dir, manifest, records, args.max_error_rate)
     if reason:
         print(f"probity: {reason}", file=sys.stderr)
         if getattr(args, "gate", None):

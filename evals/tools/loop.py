@@ -4,6 +4,7 @@ conversations at once. Every step sends all still-active conversations to the pr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -131,18 +132,13 @@ def stream_agents(provider: Provider, requests: list[Request], tools: list[Tool]
             break
         batch = [convs[i].request.model_copy(update={"messages": list(convs[i].messages), "tools": specs})
                  for i in active]
-        answers = stream(provider, batch)
         seen = 0
-        try:
+        with closing(stream(provider, batch)) as answers:
             for j, response in answers:
                 seen += 1
                 conv = convs[active[j]]
                 _step(conv, step, response, protocol, tools, by_name, last_step=step == max_steps)
                 if conv.result is not None:
                     yield active[j], conv.result
-        finally:
-            close = getattr(answers, "close", None)
-            if callable(close):
-                close()
         if seen != len(batch):
             raise RuntimeError(f"provider returned {seen} responses for {len(batch)} requests")
