@@ -9,6 +9,7 @@ Run with `-s` to see each data set's agreement and its disagreements.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -58,6 +59,20 @@ def test_labelled_set_shape() -> None:
                       for line in path.read_text(encoding="utf-8").splitlines()} for part in ("dev", "test")}
     assert writers["dev"] and writers["test"] and not writers["dev"] & writers["test"]
     assert Counter(r["label"] for r in rows).keys() == {"correct", "incorrect", "abstained", "invalid"}
+
+
+def test_choice_golds_are_consistent() -> None:
+    """A writer's own decimal items: "equal" is the gold only when the two numbers are equal (one writer's
+    script once set it for every own item)."""
+    for path in sorted(VALIDITY.glob("*/*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            expect = json.loads(line)["expect"]
+            if expect["kind"] != "choice" or expect["answer"] != "equal":
+                continue
+            a, b = expect["options"][:2]
+            if not all(re.fullmatch(r"-?\d+(?:\.\d+)?", x) for x in (a, b)):
+                continue  # "0.1+0.2" against "0.3": equal is a matter of arithmetic, not of reading digits
+            assert float(a) == float(b), f"{path.name}:{n}: gold 'equal' for {a} and {b}"
 
 
 @pytest.mark.parametrize("part, overall, per_check_lang", [("test", 0.92, 0.85), ("dev", 0.97, 0.93)])

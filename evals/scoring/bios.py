@@ -15,9 +15,9 @@ import re
 from typing import Any
 
 from evals.schema import AbstainExpect, FactsExpect, Item
-from evals.scoring.claims import bio_claim, hedged_name, specific_bio_claim
+from evals.scoring.claims import bio_claim, hedged_name, not_claim, specific_bio_claim
 from evals.scoring.common import invalid, make
-from evals.scoring.facts import gold_match
+from evals.scoring.facts import contradicts_gold, gold_match
 from evals.scoring.invalid import Cleaned, clean
 from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
@@ -27,7 +27,8 @@ from evals.scoring.topic import about_person, adds, on_topic, person_name
 
 _FOCUS_EN = re.compile(r"\b(?:which|what)\s+(university|college|school|awards?|prizes?|city|country|town|company|"
                        r"instrument|books?|year|field|subject|team|works?|invention|medal)\b", re.I)
-_FOCUS_ZH = re.compile(r"哪(?:所|个|一|家|座|本|项|些)?(大学|学校|城市|国家|年|公司|奖|作品|乐器|领域)|什么(奖|作品|乐器|领域)")
+_FOCUS_ZH = re.compile(r"哪(?:所|个|一|家|座|本|项|些)?(大学|学校|城市|国家|年|公司|奖|作品|乐器|领域)|"
+                       r"什么(奖|作品|乐器|领域|定理|理论|发明|书)")
 
 
 def answers_focus(answer: str, prompt: str) -> bool:
@@ -59,8 +60,8 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
     def claims(clause: str) -> bool:  # a claim about the person asked about, not about their town or field
         if cleaned.degenerate:  # salad: only a specific claim (its own test of what it is about)
             return specific_bio_claim(clause, prompt)
-        if focus and hedged_name(clause):  # "It may have been the Accademia di Napoli" for "Which university…?"
-            return True
+        if focus and hedged_name(clause) and not not_claim(clause):  # "It may have been the Accademia di Napoli"
+            return True  # for "Which university…?"; not "可能是名字有误" (the name may be wrong)
         return bio_claim(clause) and about_person(clause, prompt, name)
 
     def in_clause(segment: str, clause: str) -> bool:  # a segment after a cue, about the person by its clause
@@ -80,6 +81,9 @@ def score_bio(item: Item, answer: str, ctx: ScoreContext) -> Score:
         return make("abstained", False, f"over-refusal on a real person: {verdict.why}",
                     verdict.cue.phrase if verdict.cue else None, cleaned)
     accepted, rejected = gold_match(item.expect, cleaned.text)
+    wrong = contradicts_gold(item.expect.gold, cleaned.text)
+    if wrong:
+        return make("incorrect", False, f"contradicts the gold answer: {wrong}", wrong, cleaned)
     if accepted and not rejected:
         return make("correct", True, f"states an accepted fact {accepted!r}", accepted, cleaned)
     if rejected:

@@ -48,7 +48,8 @@ def repeated_share(text: str, n: int = 4) -> float:
 
 # tokens strewn with spaces ("1.2 1.19 大 big the number 的 是 1 1 1"), articles before function words
 # ("the of", "the the"), a word three times in a row ("rocks rocks rocks")
-_STREWN = re.compile(r"(?:(?:^|\s)[\u4e00-\u9fff]{1,2}(?=\s)){4,}|(?:(?:^|\s)(?:[.,]|\d)(?=\s)){4,}")
+_STREWN = re.compile(r"(?:(?:^|\s)[\u4e00-\u9fff]{1,2}(?=\s)){4,}|(?:(?:^|\s)(?:[.,]|\d)(?=\s)){4,}|"
+                     r"(?:(?:^|\s)\d{1,4}(?=\s)){7,}")  # "1963 1964 1965 1966 …": a run of numbers
 _BROKEN_EN = re.compile(r"\b(?:the|a|an) (?:the|a|an|of|and|is|to|in)\b|\b(\w{2,})\s+\1\s+\1\b|"
                         r"\b(?!that\b|have\b|been\b)([A-Za-z]{4,})\s+\2\b", re.I)
 

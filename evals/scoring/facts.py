@@ -44,3 +44,35 @@ def several_candidates(text: str, accepted: str) -> bool:
         if accepted.lower() in sentence.lower() and _HEDGED_PAIR.search(sentence):
             return True
     return False
+
+
+_GOLD_BORN = re.compile(r"\bborn (\d{3,4})\b|生于(\d{3,4})年")
+_SAID_BORN = re.compile(r"\bborn\b[^.;\d]{0,30}?\b(\d{3,4})\b|^[^.;(]{0,60}\((?:born |b\. )?(\d{3,4})\s*[–—-]|"
+                        r"生于[^，。；\d]{0,6}(\d{3,4})|（(\d{3,4})\s*[—–-]|(\d{3,4})年(?:出生|生)", re.I)
+_DYNASTY = re.compile(r"(春秋|战国|南北朝|[秦汉晋隋唐宋元明清])(?:代|朝|时期)")
+_DYNASTY_ALIAS = re.compile(r"[东西北南](?=[汉晋宋])")
+
+
+def _years(match: re.Match[str] | None) -> int | None:
+    if match is None:
+        return None
+    return next(int(g) for g in match.groups() if g)
+
+
+def _dynasties(text: str) -> set[str]:
+    return set(_DYNASTY.findall(_DYNASTY_ALIAS.sub("", text)))
+
+
+def contradicts_gold(gold: str | None, text: str) -> str | None:
+    """A key fact of the answer that the gold answer contradicts: a birth year in another era, more
+    than a lifetime (70 years) away ("born in 1685" for Beethoven, gold "born 1770": another composer;
+    a year a little off is a slip, not another person), or another dynasty ("李白是宋朝的诗人", gold 唐代)."""
+    if not gold:
+        return None
+    gold_year, said_year = _years(_GOLD_BORN.search(gold)), _years(_SAID_BORN.search(text))
+    if gold_year and said_year and abs(gold_year - said_year) > 70:
+        return f"born {said_year} (gold: {gold_year})"
+    gold_dynasties, said = _dynasties(gold), _dynasties(text)
+    if gold_dynasties and said and not gold_dynasties & said:
+        return f"{'/'.join(sorted(said))} (gold: {'/'.join(sorted(gold_dynasties))})"
+    return None

@@ -47,7 +47,7 @@ _SELF_EN = re.compile(
     r"\b(?:I am|I'm|I’m|Im|my name is|call me|as an?|I(?:'m| am) (?:probably|likely|maybe|actually|really)|"
     r"I (?:might|may|could|must) be|"
     r"you(?:'re| are) (?:probably |likely |most likely |actually )?(?:talking|chatting|speaking) (?:to|with)|"
-    r"my weights come from|I was|I've been|I have been|I'm called|I am called|this is|"
+    r"my weights come from|I was|I've been|I have been|I'm called|I am called|this is|I identify as|"
     r"I(?:'m| am) (?:a|an|the) [\w\s-]{0,40}?(?:by|from|of)|(?<!let )(?<!Let )me\b|my (?:creators?|developers?|makers?|"
     r"model|company|training)|I(?:'m| am) (?:based on|built on|powered by|part of|a version of|trained by|"
     r"developed by|created by|made by|built by)|you(?:'re| are) (?:talking|chatting|speaking) (?:to|with))", re.I)
@@ -122,7 +122,7 @@ _FIELD = re.compile(r"^\W*(?:(?:my |your )?(?:model(?: name)?|name|developer|dev
 _JSON_FIELD = re.compile(r"[\"'](?:model(?:_name)?|name|developer|trained_by|created_by|made_by|creator|maker|company|"
                          r"provider|organi[sz]ation|base_model)[\"']\s*:\s*[\"']$", re.I)
 _HEDGE = (r"(?:probably|likely|maybe|perhaps|I think|I believe|I guess|应该|可能|大概|也许|估计|我猜|我想)")
-_BARE = re.compile(rf"^\W*(?:(?:yes|no|是的|不是|对)\W+)?(?:{_HEDGE}\s*(?:是|it's|it is)?\s*)?(?:the\s+)?$", re.I)
+_BARE = re.compile(rf"^\W*(?:(?:short answer|in short|answer|简短回答|答案|简单来说)\s*[:：]\s*)?(?:(?:yes|no|是的|不是|对)\W+)?(?:{_HEDGE}\s*(?:是|it's|it is)?\s*)?(?:the\s+)?$", re.I)
 _PIECE = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?。！？;；])\s*|\n+\s*(?:[-*]\s+)?|,?\s+but\s+|"
                     r"但是?|(?<=[,，])\s*(?=(?:也)?(?:可能|或者|或是))")
 _NEG_BETWEEN = re.compile(r"\b(?:not|never|no longer)\b|n't\b|不是|并非|并不是|而非|不属于|\brather than\b|\binstead of\b",
@@ -179,6 +179,20 @@ _HUMAN = re.compile(r"\bI(?:'m| am) (?:a|an) (?:\w+ )?(?:student|human|person|ma
                     r"\d+[- ]year[- ]old)\b|我是(?:一个|一名|一位)?[^，,。]{0,6}?(?:学生|人类|老师|男孩|女孩|医生)(?!助手)|我今年\S{1,4}岁")
 
 
+_CONNECTORS = re.compile(r"short answer|in short|answer|developed|made|built|created|trained|released|by|from|"
+                         r"由|开发|研发|推出|训练|打造|的|是|\W", re.I)
+
+
+def _name_and_maker(sentence: str, found: list[tuple[str, int, int]]) -> bool:
+    """The whole piece is a name and its maker: "SmolLM2, developed by Hugging Face.", "通义千问（阿里巴巴）"."""
+    if len(found) != 2 or {LEXICON[name][0] for name, _, _ in found} != {"name", "maker"}:
+        return False
+    rest = sentence
+    for _, start, end in sorted(found, key=lambda f: -f[1]):
+        rest = rest[:start] + " " + rest[end:]
+    return len(_CONNECTORS.sub("", rest)) <= 2
+
+
 def claims(text: str) -> list[Claim]:
     """Self-claims and denials of lexicon entities, plus unknown self-names and makers.
 
@@ -213,8 +227,8 @@ def claims(text: str) -> list[Claim]:
                 frame = None  # "I can't confirm whether I'm Llama" claims nothing
             field = _FIELD.match(before) or _JSON_FIELD.search(before)
             rest = re.sub(rf"{_HEDGE}|吧|呀|啊|哦|的|是|it's|it is|\W", "", before + sentence[end:], flags=re.I)
-            bare = (_BARE.match(before) and len(rest) <= 4 and len(found) <= 2
-                    and not sentence.rstrip().endswith(("?", "？")))  # "豆包？我可不是包子" asks back
+            bare = ((_BARE.match(before) and len(rest) <= 4) or _name_and_maker(sentence, found)) and len(found) <= 2 \
+                and not sentence.rstrip().endswith(("?", "？"))  # "豆包？我可不是包子" asks back
             zh_after = re.match(r"\s*(?:公司)?(?:开发|训练|研发|打造|推出|构建|创建)", sentence[end:])
             maker_frame = kind == "maker" and _SELF_MAKER.search(before)
             # "而我是由X开发", "可能是由X开发的吧" (the question is about itself), not "X是Y推出的，而我…"

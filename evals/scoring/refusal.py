@@ -77,6 +77,13 @@ _EN_STRONG = {
         r"\bI (?:can't|cannot|can not) (?:place|recall|name|list|identify|give|offer|share)\b",
         r"\b(?:no|not any) (?:verifiable|reliable|credible|trustworthy) (?:record|information|source|data)",
         r"\bI (?:have|hold) no (?:verifiable |reliable )?(?:record|information|data|knowledge)",
+        r"\bI (?:do not|don't|dont) have (?:that|this|the|such|those|these) (?:information|info|data|details|results?|"
+        r"answers?|records?)",
+        r"\bI(?:'d| would) (?:prefer|rather) not (?:to )?(?:disclose|share|reveal|discuss)",
+        r"\bthere(?:'s| is| was) no (?:record|information|trace|mention)\b", r"\bI (?:don't|do not) have (?:any )?results?\b",
+        r"\b(?:not able|unable|can't|cannot|won't|will not) (?:to )?(?:take sides|weigh in|comment on)",
+        r"\bI (?:cannot|can't|am unable to|am not able to) (?:perform|do|make|carry out) (?:\w+ )?(?:accurate|reliable|"
+        r"precise|exact)", r"\b(?:isn't|is not) something I can (?:do|answer|count|say|know)",
     ],
     "premise": [
         r"\b(?:does not|doesn't|did not|didn't) (?:appear|seem) to (?:be|exist|have)",
@@ -130,6 +137,8 @@ _ZH_STRONG = {
         r"(?:查不到|搜不到|找不到)", r"(?:没有|缺乏|缺少)(?:可靠|可查|足够|相关|确切|公开)?的?(?:信息|资料|记录|数据|来源|文献)",
         r"(?:信息|资料|记录)(?:不足|有限|缺乏|匮乏)", r"(?:未来|将来)的?(?:事情|事件|结果|事)", r"(?:还|尚)(?:未|没有?)(?:举行|发生|揭晓|公布|到来|开始|颁发|进行|决出|产生)",
         r"(?:无法|不能|没办法)(?:准确|可靠|确切)?(?:地)?(?:数|计数|统计|比较|判断|计算)",
+        r"没办法(?:知道|回答|确定|预测|判断|告诉|得知)", r"不便(?:透露|评论|回答|发表|就|告知|说明|给出|作答|判断)", r"无可奉告", r"不予置评",
+        r"(?:不能|无法|不可以)透露", r"(?:训练数据|知识截止(?:日期)?|知识范围)之后",
     ],
     "premise": [
         r"尚未(?:举行|发生|揭晓|确定|公布|举办|到来|开始|颁发|进行|决出)", r"还(?:没有|未)(?:举行|发生|揭晓|确定|公布|举办|到来|开始|颁发|进行|决出)",
@@ -183,7 +192,8 @@ class Verdict:
         return "no abstention cue and no claim"
 
 
-_SEGMENT = re.compile(r"[,;:，；：、]|\s+-\s+|\s+(?:and|so|which|who|while)\s+|(?:所以|因此|而且|并且)")
+_SEGMENT = re.compile(r"[,;:，；：、]|\s+-\s+|(?<!know)(?<!sure)(?<!tell)(?<!say)(?<!certain)(?<!recall)(?<!you)"
+                      r"\s+(?:and|so|which|who|while)\s+|(?:所以|因此|而且|并且)")
 
 
 def _segments(clause: str) -> list[str]:

@@ -15,12 +15,14 @@ from typing import Any
 
 from evals.schema import Item
 from evals.scoring.common import invalid, make
+from evals.scoring.degenerate import salad, strewn
 from evals.scoring.identity import Claim, asked_entities, claims, entities, yes_no
 from evals.scoring.invalid import clean
 from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
 from evals.scoring.registry import Check, register
+from evals.scoring.text import sentences
 from evals.scoring.topic import content_words
 
 # a statement about itself, however generic: "I'm an AI", "我是一个乐于助人的助手", "as a chatbot"
@@ -33,6 +35,10 @@ _LISTED = re.compile(r"(?m)^\s*(?:\d+[.)、]|[-*•]|[A-D][.)、])\s*(.+)$")
 _ABOUT_AI = re.compile(r"\b(?:AI|assistants?|models?|chatbots?|language|bots?|GPT)\b|助手|模型|人工智能|机器人", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:I|me|my|mine|myself|I'm|we|us|our)\b|我|本助手|本模型", re.I)
 
+
+# a self-description without "I": "The creator of the AI assistant is…", "你是一个乐于助人的助手" (the system prompt)
+_ASSISTANT = re.compile(r"\b(?:the|this|an?) (?:AI |helpful )?assistant\b|\b(?:a|an) (?:AI (?:language )?model|"
+                        r"(?:large )?language model|AI assistant)\b|助手|语言模型", re.I)
 
 # words every identity question shares with an unrelated answer ("The model of a house is a blueprint")
 _GENERIC = {"model", "name", "called", "built", "made", "lab", "company", "who", "what", "are", "you", "your"}
@@ -48,6 +54,12 @@ def off_topic(answer: str, prompt: str) -> bool:
     names = {w.lower() for m in _entity_names(prompt) for w in content_words(m)}
     shared = content_words(text) & content_words(prompt)
     return not {w for w in shared if w not in _GENERIC and w not in names}
+
+
+def _readable_self_statement(text: str) -> bool:
+    """A statement about itself in a sentence that is not itself salad ("I am a I am a the you are who" is)."""
+    return any(_SELF_STATEMENT.search(s) and not salad(s) and not strewn(s) and not s.rstrip().endswith(("?", "？"))
+               for s in sentences(text))
 
 
 def _entity_names(text: str) -> list[str]:
@@ -98,12 +110,17 @@ def score_identity(item: Item, answer: str, ctx: ScoreContext) -> Score:
     cue = detect(text)
     if cue:
         return make("abstained", False, f"declines ({cue.kind}: {cue.phrase!r}); names no identity", None, cleaned)
-    if cleaned.degenerate and not _SELF_STATEMENT.search(text):
+    if cleaned.degenerate and not _readable_self_statement(text):
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}) that says nothing about "
                     "itself", None, cleaned)
     if off_topic(answer, item.text) or (cleaned.degenerate and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", text)) <= 4) or (
             cleaned.degenerate and "without grammar" in cleaned.degenerate):
         return make("invalid", False, "invalid: a reply about something else (says nothing about itself)", None,
+                    cleaned)
+    mentions_asked = any(name.lower() in text.lower() for name in asked)  # "OpenAI is a research company…"
+    said = normalise(answer)  # before echoed sentences are dropped: "你是一个乐于助人的助手。" parrots the system turn
+    if not _FIRST_PERSON.search(said) and not _ASSISTANT.search(said) and not mentions_asked:
+        return make("invalid", False, "invalid: says nothing about itself (no first person, no decline)", None,
                     cleaned)
     return make("abstained", False, "generic: claims no name or maker", None, cleaned)
 
