@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-NUM_RE = re.compile(r"(?<![A-Za-z0-9_.])[-−]?\d+(?:\.\d+)*(?![\d])")
+NUM_RE = re.compile(r"(?<![0-9_.])(?:(?<=[vV])|(?<![A-Za-z]))[-−]?\d+(?:\.\d+)*(?![\d])")  # "v2.11" is 2.11
 BIG = r"(?:greater|larger|bigger|higher|more|newer|later|more recent|greatest|largest|biggest|highest|latest|newest)"
 SMALL = r"(?:smaller|less|lesser|lower|older|earlier|smallest|least|lowest|oldest|earliest)"
 ZH_BIG = r"(?:大|更大|较大|新|更新|较新|晚|更晚|高)"
@@ -154,15 +154,15 @@ _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let
 _SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不", re.I)
 NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|不能一概而论|另一些角度|\bdepends on (?:the )?context\b|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
-_YES = r"(?:yes|yeah|correct|true|是的|是|对|正确)"
-_NO = r"(?:no|nope|not really|false|incorrect|否|不是|不对|不|没有|错误)"
+_YES = r"(?:yes|yeah|correct|true|i think so|是的|是|对|正确)"
+_NO = r"(?:no|nope|not really|false|incorrect|i don't think so|i do not think so|否|不是|不对|不|没有|错误)"
 
 
 _HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i believe|i guess|i'm (?:fairly |pretty |quite )?sure|"
                r"i'm (?:fairly |pretty |quite )?(?:confident|certain)(?: that)?|if i remember correctly|i recall|"
                r"obviously|of course|clearly|definitely|当然|显然|肯定|"
                r"i am (?:fairly |pretty )?sure|probably|likely|definitely|honestly|well|hmm|ok|okay|so|"
-               r"我觉得|我认为|应该是|应该|好像|大概|可能)[,，:\s]*)?(?:(?:it's|it is|that's)\s+)?")
+               r"我觉得|我认为|应该是|应该|好像|大概|可能(?:是)?)[,，:\s]*){0,2}(?:(?:it's|it is|that's)\s+)?")
 
 
 def yes_no_answer(text: str) -> tuple[str, str] | None:

@@ -98,6 +98,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
                       r"\bin total|\btotal of|\baltogether|\bit(?:'s| is)|所以(?:是|有)?|一共(?:是|有)?|总共(?:是|有)?|"
                       r"合计|共计|应该是|大概是|是)[:：\s]*(?:just |only |exactly )?{N}(?!\d|\.\d)")),
         ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
+        ("N in total", _fmt(r"\b{N}\s+(?:in total|in all|altogether|total)\b")),
         ("once/twice", re.compile(r"\b(once|twice|thrice)\b", re.I)),
         ("N x's", _fmt(rf"{{N}}\s*(?:lower-?case |upper-?case |capital )?(?:letters? )?['\"‘“]?{t}['\"’”]?(?:'?s)?\b")),
         ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are)\s+(?:exactly |only |just )?{N}\b")),
@@ -108,6 +109,7 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("x: N", _fmt(rf"(?<![A-Za-z])['\"]?{t}['\"]?\s*[:：]\s*\**\s*{{N}}(?!\d|\.\d)")),
         ("-> N", _fmt(r"(?:→|⇒|=>|->)\s*{N}(?!\d|\.\d)")),
         (": N.", _fmt(r"[:：]\s*{N}\.?\s*$")),
+        ("final N", _fmt(r"(?:^|[.!?。！？\n])\s*\**\s*{N}\s*\**\s*[.!。！]?\s*$")),  # "… at 3, 4, 6, 7 and 11. Five."
         ("x is N", _fmt(rf"(?:^|[.!?。]\s*)(?:the\s+)?(?:letter\s+)?['\"]?{t}['\"]?(?:'?s)?(?:\s+in\b[^.!?\n]{{0,24}}?)?\s+(?:is|are|=)\s+{{N}}"
                         r"(?!\d|\.\d)")),
         ("yes, N", _fmt(r"^\W*(?:yes|yeah|yep|有)[,，!.\s]+(?:there (?:is|are) |just |only )?{N}\b")),
