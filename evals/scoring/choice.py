@@ -110,6 +110,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
     pats = [
         ("answer", rf"(?:answer|result)\s*(?:is|:)\s*[:\s\"'*]*(?:\w+\s+)?({num})"),
         ("answer", rf"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*({num})"),
+        ("answer", rf"(?:→|=>|->|⇒)\s*\**({num})\**\s*$"),
         ("big", rf"the\s+{BIG}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("small", rf"the\s+{SMALL}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
@@ -126,13 +127,16 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
         ("small", rf"{SMALL}\s*[:：=]\s*\**\s*({num})"),
-        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|。|!|\.\s|\.$|$|\n|since|because|as|因为)"),
+        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|啦|呀|哦|呢|嘛|～|~|。|!|！|\.\s|\.$|$|\n|"
+                 r"since|because|as|因为)"),
     ]
     found = []
     for kind, pat in pats:
         for m in re.finditer(pat, text, re.I):
             if re.search(r"(?:比|较)[^,，。.!?！？]{0,20}$", text[:m.start(1)]):
                 continue  # "3.11 比 Python 3.9 更新": 3.9 is what it is compared with
+            if "反而" in m.group(0):
+                continue  # "绝对值大的反而小，所以 -1.5": the rule for negatives, not a designation
             opt = option_for(m.group(1), options, versions)
             if opt:
                 found.append((kind == "answer", m.end(), kind, opt, m.group(0)))
@@ -151,7 +155,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
 _CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let me (?:re)?check|so|therefore|thus|"
                          r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
                          r"综上|结论", re.I)
-_SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不", re.I)
+_SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不|更正",
+                              re.I)
 NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|不能一概而论|另一些角度|\bdepends on (?:the )?context\b|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|i think so|是的|是|对|正确)"
@@ -172,7 +177,7 @@ def yes_no_answer(text: str) -> tuple[str, str] | None:
     if m:
         word = m.group(1)
         return ("no" if re.fullmatch(_NO, word) else "yes"), m.group(0)
-    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答|so|thus|therefore|所以|因此)[:：,，\s\"'“*]*"
+    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答曰|答|so|thus|therefore|所以|因此|故)[:：,，\s\"'“*]*"
                             rf"{_HEDGE_HEAD}[\"'“*]*"
                             rf"({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", text, re.I))
     if hits:
@@ -224,6 +229,10 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             bigger = des[1] if des[0] == "big" else (b if des[1] == a else a)
             yes = (bigger == a) == (frame == "gt")
             return Choice("yes" if yes else "no", f"designation ({des[0]})", des[2])
+        bare = _bare(text, options, versions) if frame in ("gt", "lt") and len(text.strip()) <= 30 else None
+        if bare and all(raw.rstrip(".") in options for _, _, raw in _numbers(text)):
+            # "Is 2.19 bigger than 2.2?" -> "2.19": names the one it takes to be bigger (smaller for lt)
+            return Choice("yes" if bare.value == a else "no", "bare option for a yes/no question", bare.quote)
         return None
     if NONCOMMITTAL.search(text):
         return Choice("both", "names both options without committing", NONCOMMITTAL.search(text).group(0))

@@ -32,7 +32,7 @@ def _absent(text: str, target: str | None) -> str | None:
         r"\bnot (?:present|found) in\b",
         rf"\b(?:aren't|are not|isn't|is not|there are no|there is no|don't think there (?:are|is))\s+(?:any\s+)?['\"]?{t}\b",
         rf"['\"‘“]?{t}['\"’”]?\s+(?:is a letter that\s+)?(?:does not|doesn't) exist in\b",
-        r"(?:没有|不包含|不含|并不包含|未出现|没有出现)", r"\bnone\b",
+        r"(?:没有(?!办法|把握|能力|方法|可靠)|不包含|不含|并不包含|未出现|没有出现)", r"\bnone\b",
     ]
     for p in patterns:
         m = re.search(p, text, re.I)

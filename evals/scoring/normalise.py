@@ -1,7 +1,7 @@
 """The one normalisation step every scorer sees (applied in `invalid.clean`, and to prompts read by a
 check): Unicode NFKC (full-width forms, ligatures, ellipsis), typographic quotes and apostrophes to
 ASCII, dashes and minus signs to "-", no-break and other spaces to " ", zero-width characters and
-soft hyphens removed, markdown emphasis, inline code marks and heading markers removed, and traditional Chinese characters
+soft hyphens removed, a leading <think>…</think> block dropped when an answer follows it, markdown emphasis, inline code marks and heading markers removed, and traditional Chinese characters
 converted to simplified ones (OpenCC's t2s tables), so one set of Chinese cues reads both scripts.
 
 Chinese full stops and enumeration commas (。、) are not compatibility forms and stay as they are;
@@ -33,6 +33,7 @@ _EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.S)
 _SPACES = re.compile(r"[ \t]+")
+_THINK = re.compile(r"^\s*<(think|thinking|reasoning)>.*?</\1>\s*(?=\S)", re.S | re.I)  # reasoning before the answer
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -45,7 +46,7 @@ def _t2s() -> Callable[[str], str]:
 
 def normalise(text: str) -> str:
     """The text a scorer reads (see the module docstring)."""
-    out = unicodedata.normalize("NFKC", text or "")
+    out = _THINK.sub("", unicodedata.normalize("NFKC", text or ""))
     out = out.translate(_MAP)
     out = _ZERO_WIDTH.sub("", out)
     out = _RULE.sub("", out)

@@ -92,13 +92,14 @@ def commitments(target: str | None = None) -> list[tuple[str, re.Pattern[str]]]:
         ("answer is", _fmt(r"\b(?:answer|result|count|total)(?:\s+[\w'’]+){0,3}?\s*(?:is|=|:|would be|will be)\s*[:\s]*\**\s*{N}"
                            r"(?!\s+\d+\s+\d+)")),  # not "The answer is: 1 2 3 4 5 …"
         ("number of x is", _fmt(rf"(?:number|count) of\s+(?:the\s+)?(?:letters?\s+)?['\"‘“]?{t}['\"’”]?(?:'?s)?\b[^.\n]{{0,40}}?\b(?:is|=)\s+{{N}}")),
-        ("答案是", _fmt(r"(?:答案|结果)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
+        ("答案是", _fmt(r"(?:答案|结果|(?<![\u4e00-\u9fff])答)\s*(?:是|为)?\s*[：:]?\s*\**\s*{N}")),
         ("so N", _fmt(r"(?:\bso(?: that's| it's| there are| there's)?|\bthere (?:are|is)|\bI (?:get|got|count|counted)|我数(?:到|出|了)?|"
                       r"\bthat(?:'s| is| makes| gives)|\bmakes|\bgives|"
                       r"\bin total|\btotal of|\baltogether|\bit(?:'s| is)|所以(?:是|有)?|一共(?:是|有)?|总共(?:是|有)?|"
                       r"合计|共计|应该是|大概是|是)[:：\s]*(?:just |only |exactly )?{N}(?!\d|\.\d)")),
         ("N times", _fmt(r"{N}\s*(?:times|time|occurrences?|instances?)\b")),
         ("N in total", _fmt(r"\b{N}\s+(?:in total|in all|altogether|total)\b")),
+        ("凡N见", _fmt(r"(?:凡|共|计)?\s*{N}\s*(?:见|现)(?![\u4e00-\u9fff])")),  # classical: "“山”字凡二见"
         ("once/twice", re.compile(r"\b(once|twice|thrice)\b", re.I)),
         ("N x's", _fmt(rf"{{N}}\s*(?:lower-?case |upper-?case |capital )?(?:letters? )?['\"‘“]?{t}['\"’”]?(?:'?s)?\b")),
         ("appears N", _fmt(r"(?:appears?|occurs?|shows up|contains?|has|have|are)\s+(?:exactly |only |just )?{N}\b")),

@@ -84,6 +84,8 @@ _EN_STRONG = {
         r"\b(?:not able|unable|can't|cannot|won't|will not) (?:to )?(?:take sides|weigh in|comment on)",
         r"\bI (?:cannot|can't|am unable to|am not able to) (?:perform|do|make|carry out) (?:\w+ )?(?:accurate|reliable|"
         r"precise|exact)", r"\b(?:isn't|is not) something I can (?:do|answer|count|say|know)",
+        r"\b(?:want to|'d like to|would like to|I'd rather) avoid giving", r"\b(?:isn't|is not) my strong suit\b",
+        r"\bI (?:can't|cannot|can not) do (?:arithmetic|math|maths|counting|this|that)\b",
     ],
     "premise": [
         r"\b(?:does not|doesn't|did not|didn't) (?:appear|seem) to (?:be|exist|have)",
@@ -137,7 +139,8 @@ _ZH_STRONG = {
         r"(?:查不到|搜不到|找不到)", r"(?:没有|缺乏|缺少)(?:可靠|可查|足够|相关|确切|公开)?的?(?:信息|资料|记录|数据|来源|文献)",
         r"(?:信息|资料|记录)(?:不足|有限|缺乏|匮乏)", r"(?:未来|将来)的?(?:事情|事件|结果|事)", r"(?:还|尚)(?:未|没有?)(?:举行|发生|揭晓|公布|到来|开始|颁发|进行|决出|产生)",
         r"(?:无法|不能|没办法)(?:准确|可靠|确切)?(?:地)?(?:数|计数|统计|比较|判断|计算)",
-        r"没办法(?:知道|回答|确定|预测|判断|告诉|得知)", r"不便(?:透露|评论|回答|发表|就|告知|说明|给出|作答|判断)", r"无可奉告", r"不予置评",
+        r"没办法(?:知道|回答|确定|预测|判断|告诉|得知)", r"我不会(?:比较|数|算|计算|判断|回答)", r"不想冒险", r"不建议(?:您|你)?(?:依赖|相信|采信)我",
+        r"(?:建议|请)(?:您|你)?(?:使用|用)计算器", r"没法给(?:你|您)", r"直接告诉(?:您|你)答案", r"不便(?:透露|评论|回答|发表|就|告知|说明|给出|作答|判断)", r"无可奉告", r"不予置评",
         r"(?:不能|无法|不可以)透露", r"(?:训练数据|知识截止(?:日期)?|知识范围)之后",
     ],
     "premise": [
