@@ -45,3 +45,36 @@ def hallucination_chart(series: Series, categories: list[str], out: Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="png", metadata={"Software": None})
     return out
+
+
+#: label -> list of (coverage, risk) points, highest threshold first (evals.calibration.risk_coverage)
+Curves = dict[str, list[tuple[float, float]]]
+
+
+def risk_coverage_chart(curves: Curves, out: Path,
+                        title: str = "Risk–coverage: abstain below a confidence threshold") -> Path:
+    """One step line per label (a suite of a run): hallucination rate among the answers kept against the
+    share of attempted answers kept, as the threshold on the confidence falls. Deterministic PNG."""
+    fig = Figure(figsize=(7.5, 4.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for label, points in curves.items():
+        if not points:
+            continue
+        xs = [0.0] + [c for c, _ in points]
+        ys = [points[0][1]] + [r for _, r in points]
+        ax.step(xs, ys, where="post", label=label, linewidth=1.4)
+        ax.plot([points[-1][0]], [points[-1][1]], marker="o", markersize=4, color=ax.lines[-1].get_color())
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("coverage (share of attempted answers kept)")
+    ax.set_ylabel("risk (hallucination rate among kept)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.set_axisbelow(True)
+    if curves:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", metadata={"Software": None})
+    return out

@@ -9,7 +9,7 @@ from importlib import import_module
 from evals import __version__
 from evals.errors import EXIT_CODES, UserError
 
-COMMANDS = ["run", "report", "suites", "providers", "score", "compare", "check", "rescore", "merge"]
+COMMANDS = ["run", "report", "suites", "providers", "score", "compare", "check", "rescore", "merge", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

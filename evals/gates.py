@@ -15,8 +15,20 @@ A gate file is YAML with a `gates:` list. Each entry is a string `[SCOPE.]METRIC
 
 SCOPE is `SUITE`, `SUITE.MODE`, `all` or `all.MODE`; MODE is `plain` or `tools` and defaults to `plain`.
 Only baseline gates may omit the scope, and then cover every suite and mode.
-Run metrics (point estimate over scored answers; errors excluded): pass_rate, abstention_rate,
-hallucination_rate, incorrect_rate, invalid_rate, correct_rate; OP is one of `<= < >= >`.
+Run metrics (point estimate over scored answers; errors excluded; definitions in evals/metrics.py and
+the README's "Metrics"): pass_rate, abstention_rate, hallucination_rate, incorrect_rate, invalid_rate,
+correct_rate; SimpleQA's accuracy, accuracy_given_attempted and f_score (items with an answer only),
+attempted_hallucination_rate, over_refusal_rate (control items); over items, for `--samples K`:
+pass_hat_k, pass_at_1, flip_rate. OP is one of `<= < >= >`, NUMBER between 0 and 1:
+
+      - fictional_bios.f_score >= 0.3
+      - post_cutoff.accuracy_given_attempted >= 0.1
+      - all.over_refusal_rate <= 0.05
+      - fictional_bios.pass_hat_k >= 0.5
+      - fictional_bios.flip_rate <= 0.3
+
+A gate on a metric that is undefined in its scope (say accuracy_given_attempted where no item has an
+answer or nothing was attempted, over_refusal_rate without control items) fails and says why.
 Baseline metrics (paired by suite, item id, mode, sample against `--baseline RUN_DIR`):
 `max_regressions` (answers that passed in the baseline and fail now; `max_regressions: N` means
 `<= N`) and `pass_rate_drop` (baseline pass rate − current pass rate over the pairs). `when p < P`
@@ -43,7 +55,7 @@ import yaml
 from evals.errors import UserError
 from evals.loader import compose_yaml, yaml_error_line
 from evals.manifest import read_manifest
-from evals.metrics import METRICS, metric_value, records_frame
+from evals.metrics import ITEM_METRICS, METRICS, expect_kinds, records_frame, scope_metrics
 from evals.records import read_records, run_folder
 from evals.report import md_table
 from evals.stats import mcnemar_exact, paired_bootstrap
@@ -214,7 +226,7 @@ def _in_scope(gate: Gate, suite: str, mode: str) -> bool:
 
 def evaluate(gates: list[Gate], run_dir: Path, baseline_dir: Path | None) -> list[GateResult]:
     records = read_records(run_dir)
-    df = records_frame(records)
+    df = records_frame(records, expect_kinds(read_manifest(run_dir)))
     pairs, errors = [], {}
     if baseline_dir is not None and any(g.baseline for g in gates):
         from evals.compare import by_key, pair_runs
@@ -226,18 +238,21 @@ def evaluate(gates: list[Gate], run_dir: Path, baseline_dir: Path | None) -> lis
             results.append(_baseline_result(gate, pairs, errors, baseline_dir))
             continue
         sel = df[[_in_scope(gate, s, m) for s, m in zip(df["suite"], df["mode"], strict=True)]] if not df.empty else df
-        scored = sel[~sel["error"]] if not sel.empty else sel
-        counts = {"n": len(scored), "passed": int(scored["passed"].sum()) if len(scored) else 0}
-        for outcome in ("correct", "incorrect", "abstained", "invalid"):
-            counts[outcome] = int((scored["outcome"] == outcome).sum()) if len(scored) else 0
         errs = int(sel["error"].sum()) if len(sel) else 0
-        if counts["n"] == 0:
+        if len(sel) == errs:
             results.append(GateResult(gate, "FAIL", note=f"no scored answers in this scope (mode not run?); {errs} errors"))
             continue
-        rate, lo, hi, k, n = metric_value(counts, gate.metric)
-        ok = OPS[gate.op](rate, gate.threshold)
-        results.append(GateResult(gate, "pass" if ok else "FAIL", rate, lo, hi, n,
-                                  f"{k}/{n}" + (f", {errs} error{'s' if errs > 1 else ''} excluded" if errs else "")))
+        v = scope_metrics(sel, [gate.metric])[gate.metric]
+        excluded = f", {errs} error{'s' if errs > 1 else ''} excluded" if errs else ""
+        if not v.defined:
+            results.append(GateResult(gate, "FAIL", n=v.n, note=f"{gate.metric} is undefined here: {v.undefined}"
+                                      + excluded))
+            continue
+        method = "" if v.method == "wilson" else f"{v.method} over items"
+        counts = (method if gate.metric == "f_score" else f"{v.k}/{v.n} items" if gate.metric in ITEM_METRICS
+                  else f"{v.k}/{v.n}" + (f", {method}" if method else ""))
+        ok = OPS[gate.op](v.value, gate.threshold)
+        results.append(GateResult(gate, "pass" if ok else "FAIL", v.value, v.lo, v.hi, v.n, counts + excluded))
     return results
 
 

@@ -103,6 +103,10 @@ class Profile(BaseModel):
     reasoning_effort: str | None = Field(default=None, pattern=r"^[a-z]+$")
     # a 200 body larger than this is not read further: the answer is cut and flagged `truncated`
     max_response_bytes: int = Field(default=4_000_000, gt=0)
+    # ask for token log-probabilities (`logprobs: true` and `top_logprobs`) and record the answer's confidence
+    # from them; off by default: many servers reject or ignore it (llama.cpp's server supports it)
+    logprobs: bool = False
+    top_logprobs: int = Field(default=5, ge=0, le=20)  # alternatives per token, for the first tokens' entropy
 
     @field_validator("device")
     @classmethod
@@ -167,6 +171,9 @@ class Profile(BaseModel):
                 data.pop("failover_s", None)
             if data.get("dtype") == "float32":
                 data.pop("dtype", None)
+            if data.get("logprobs") is False and data.get("top_logprobs") == 5:
+                data.pop("logprobs", None)
+                data.pop("top_logprobs", None)
         return data
 
 

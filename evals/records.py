@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from evals.errors import UserError
+from evals.judge import JudgeVerdict
 from evals.scoring.outcome import Score
 from evals.transcript import TranscriptEntry
 from evals.types import Request, Response
@@ -51,6 +52,7 @@ class Record(BaseModel):
     cache_key: str | None = None
     scorer_version: str = "1"
     timings: dict[str, float] = Field(default_factory=dict)
+    judge: JudgeVerdict | None = None  # --judge: a grader model's verdict beside the rule's (evals/judge.py)
 
 
 def task_key(suite: str, item_id: str, mode: str, sample: int) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from evals.manifest import Manifest, now, read_manifest
-from evals.metrics import aggregate, metric_value, records_frame
+from evals.metrics import aggregate, expect_kinds, metric_value, records_frame
 from evals.records import Record, read_records
 from evals.stats import fmt_rate
 
@@ -73,7 +73,7 @@ def load_runs(run_dirs: Sequence[Path]) -> list[Run]:
         d = Path(d)
         m = read_manifest(d)
         records = read_records(d)
-        runs.append(Run(d, m, records, records_frame(records), run_label(m, d)))
+        runs.append(Run(d, m, records, records_frame(records, expect_kinds(m)), run_label(m, d)))
     counts = Counter(r.label for r in runs)
     for r in runs:  # two runs of the same profile: tell them apart by run id
         if counts[r.label] > 1:
@@ -286,12 +286,119 @@ def chart_series(runs: list[Run], by: list[str]) -> tuple[dict[str, dict[str, tu
     return series, sorted(cats)
 
 
+# -- confidence, calibration and consistency ----------------------------------------------------------
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _groups_with_pooled(records: list[Record], by: list[str], grouper: Any) -> list[Any]:
+    """Groups per suite (+ mode) with every language pooled ("all"), then per language where a suite has several."""
+    pooled = grouper(records, by)
+    split = grouper(records, [*by, "lang"])
+    langs: dict[tuple[str, ...], int] = Counter(g.key[:-1] for g in split)
+    out = []
+    for g in pooled:
+        g.key = (*g.key, "all")
+        out.append(g)
+        if langs.get(g.key[:-1], 0) > 1:
+            out.extend(x for x in split if x.key[:-1] == g.key[:-1])
+    return out
+
+
+#: the signal the risk-coverage chart follows: the first one a run has
+CURVE_SIGNALS = ("mean_logprob", "verbal")
+
+
+def confidence_section(runs: list[Run], risk_chart: str | None = None) -> str | None:
+    from evals.calibration import SIGNAL_TITLES, SIGNALS, calibration_groups, has_confidence, verbal_counts
+
+    with_conf = [r for r in runs if has_confidence(r.records)]
+    if not with_conf:
+        return None
+    by = ["suite", *_modes_column(runs)]
+    out = ["## Confidence and calibration", "",
+           "Attempted answers only (correct or incorrect); n = attempted answers with that confidence, c = the "
+           "correct among them. AUROC: how well the confidence separates correct from hallucinated answers "
+           "(1 = perfectly, 0.5 = chance; – without both). ECE: expected calibration error over 10 equal-width "
+           "bins, for confidences that are probabilities: exp(mean log p), the geometric-mean token probability, "
+           "and verbal / 100. See README, \"Confidence, calibration and consistency\"."]
+    for r in with_conf:
+        groups = _groups_with_pooled(r.records, by, calibration_groups)
+        names = [n for n in SIGNALS if any(n in g.signals for g in groups)]
+        rows = []
+        for g in groups:
+            first = next((g.signals[n] for n in names if n in g.signals), None)
+            row: list[object] = [*g.key, g.attempted, "–" if first is None else f"{first.n} / {first.correct}"]
+            row += [_num(g.signals[n].auroc) if n in g.signals else "–" for n in names]
+            row += [_num(g.signals[n].ece, 3) if n in g.signals and g.signals[n].ece is not None else "–"
+                    for n in names if n in ("mean_logprob", "verbal")]
+            rows.append(row)
+        headers = [*by, "lang", "attempted", "n / c", *(f"AUROC {SIGNAL_TITLES[n]}" for n in names),
+                   *(("ECE exp(mean log p)" if n == "mean_logprob" else "ECE verbal/100")
+                     for n in names if n in ("mean_logprob", "verbal"))]
+        if len(runs) > 1:
+            out += ["", f"**{md_escape(r.label)}**"]
+        out += ["", md_table(rows, headers)]
+        asked, unparsed = verbal_counts(r.records)
+        if asked:
+            out += ["", f"Verbal confidence (--ask-confidence): asked after {asked} answers; {unparsed} replies "
+                    "held no number from 0 to 100 (left out above)."]
+    if risk_chart:
+        out += ["", "Risk–coverage: abstaining whenever the confidence (" + " or ".join(CURVE_SIGNALS)
+                + ", the first a run has) is below a threshold; hallucination rate among the attempted answers "
+                "kept, against the share kept.", "",
+                f"![Risk-coverage per suite]({risk_chart})"]
+    return "\n".join(out)
+
+
+def risk_curves(runs: list[Run]) -> dict[str, list[tuple[float, float]]]:
+    from evals.calibration import attempted, signal_stats
+
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for r in runs:
+        recs = attempted(r.records)
+        for suite in sorted({x.suite for x in recs}):
+            mine = [x for x in recs if x.suite == suite]
+            for name in CURVE_SIGNALS:
+                stats = signal_stats(mine, name)
+                if stats.n:
+                    label = suite if len(runs) == 1 else f"{r.label} · {suite}"
+                    curves[f"{label} ({name}, n={stats.n})"] = [(c, k) for _, c, k in stats.curve]
+                    break
+    return curves
+
+
+def consistency_section(runs: list[Run]) -> str | None:
+    from evals.consistency import consistency_groups, has_samples
+
+    sampled = [r for r in runs if has_samples(r.records)]
+    if not sampled:
+        return None
+    by = ["suite", *_modes_column(runs)]
+    out = ["## Consistency", "",
+           "Several samples per item: each answer's key is what the scorer extracted (normalised; for a biography "
+           "the years its claim names), an abstention its own key. Consistency = the share of an item's samples "
+           "that commit to its most common key (items with at least two keyed samples). Agreement of an attempted "
+           "answer = the share of the item's other samples with its key; AUROC = how well agreement separates "
+           "correct from hallucinated answers (low agreement → hallucinated)."]
+    for r in sampled:
+        rows = [[*g.key, g.items, _num(g.mean_consistency), f"{g.attempted} / {g.correct}", _num(g.auroc)]
+                for g in _groups_with_pooled(r.records, by, consistency_groups)]
+        if len(runs) > 1:
+            out += ["", f"**{md_escape(r.label)}**"]
+        out += ["", md_table(rows, [*by, "lang", "items", "mean consistency", "attempted / correct",
+                                    "AUROC agreement"])]
+    return "\n".join(out)
+
+
 # -- the report ----------------------------------------------------------------------------------------
 
 
-def render_report(run_dirs: list[Path], chart: str | None = None) -> str:
-    """The whole report as markdown; `chart` is the PNG's path relative to the markdown file."""
-    return _render(load_runs(run_dirs), chart)
+def render_report(run_dirs: list[Path], chart: str | None = None, risk_chart: str | None = None) -> str:
+    """The whole report as markdown; `chart` (and `risk_chart`) are PNG paths relative to the markdown file."""
+    return _render(load_runs(run_dirs), chart, risk_chart)
 
 
 def warnings_section(runs: list[Run]) -> list[str]:
@@ -308,7 +415,7 @@ def warnings_section(runs: list[Run]) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def _render(runs: list[Run], chart: str | None) -> str:
+def _render(runs: list[Run], chart: str | None, risk_chart: str | None = None) -> str:
     modes = _modes_column(runs)
     title = ", ".join(r.label for r in runs)
     out = [f"# probity report: {md_escape(title)}", "",
@@ -329,17 +436,28 @@ def _render(runs: list[Run], chart: str | None) -> str:
             "Probes expose a failure (the honest answer is often to abstain); controls are answerable, so "
             "abstaining there is an over-refusal.", "",
             side_by_side(runs, ["suite", *modes, "split"], frames=[with_split(r.frame) for r in runs])]
+    from evals.tables import simpleqa_section  # accuracy given attempted, F-score, over-refusal, pass^k
+
+    out += ["", simpleqa_section([(r.label, r.frame) for r in runs], modes)]
     tools = tool_section(runs)
     if tools:
         out += ["", tools]
-    out += ["", "## Per language", "", side_by_side(runs, ["suite", *modes, "lang"]), "",
-            examples_section(runs), "", errors_section(runs)]
+    out += ["", "## Per language", "", side_by_side(runs, ["suite", *modes, "lang"])]
+    for section in (confidence_section(runs, risk_chart), consistency_section(runs)):
+        if section:
+            out += ["", section]
+    out += ["", examples_section(runs), "", errors_section(runs)]
+    from evals.agreement import agreement_section  # --judge: rule vs judge verdicts
+
+    agreement = agreement_section([rec for r in runs for rec in r.records])
+    out += ["", agreement] if agreement else []
     return "\n".join(out) + "\n"
 
 
 def write_report(run_dirs: list[Path], out: Path) -> Path:
     """Write the markdown report and its chart (`out` with suffix .png) beside it."""
-    from evals.chart import hallucination_chart
+    from evals.calibration import has_confidence
+    from evals.chart import hallucination_chart, risk_coverage_chart
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -347,7 +465,11 @@ def write_report(run_dirs: list[Path], out: Path) -> Path:
     runs = load_runs(run_dirs)
     series, cats = chart_series(runs, ["suite", *_modes_column(runs)])
     hallucination_chart(series, cats, png)
-    out.write_text(_render(runs, png.name), encoding="utf-8")
+    risk_png = out.with_name(out.stem + "-risk-coverage.png")
+    curves = risk_curves(runs) if any(has_confidence(r.records) for r in runs) else {}
+    if curves:
+        risk_coverage_chart(curves, risk_png)
+    out.write_text(_render(runs, png.name, risk_png.name if curves else None), encoding="utf-8")
     return out
 
 

@@ -51,7 +51,7 @@ from evals.records import (
 from evals.scoring import SCORER_VERSION, ScoreContext, score
 from evals.tools.step_limit import step_limit_score
 from evals.transcript import TranscriptEntry
-from evals.types import Request, Response
+from evals.types import Confidence, Message, Request, Response
 from providers.base import Provider, preflight, stream
 
 RunConfig = RunSettings  # the settings of one run, as stored in manifest.json
@@ -111,7 +111,8 @@ class Runner:
     """Owns one run folder: plans, generates, scores, writes records, keeps the manifest."""
 
     def __init__(self, config: RunConfig, run_dir: Path, suites: list[LoadedSuite], profile: Profile,
-                 provider: Provider, manifest: Manifest, breaker: int = DEFAULT_BREAKER) -> None:
+                 provider: Provider, manifest: Manifest, breaker: int = DEFAULT_BREAKER,
+                 ask_confidence: bool = False) -> None:
         self.config = config
         self.run_dir = run_dir
         self.suites = suites
@@ -121,6 +122,8 @@ class Runner:
         self.breaker = CircuitBreaker(breaker)
         self.ctx = ScoreContext(identity=profile.identity, knowledge_cutoff=profile.knowledge_cutoff)
         self._tools: dict[str, list[Any]] = {}
+        #: after each answer, ask in a follow-up turn for a 0-100 confidence (`Confidence.verbal`)
+        self.ask_confidence = ask_confidence
 
     # -- tools mode ---------------------------------------------------------------------------
     def tools_for(self, loaded: LoadedSuite) -> list[Any]:
@@ -149,6 +152,28 @@ class Runner:
         with closing(stream(self.provider, requests)) as answers:
             for i, response in answers:
                 yield i, response, [], None
+
+    def ask_verbal(self, tasks: list[Task], requests: list[Request], responses: list[Response]) -> list[Response]:
+        """Each answered task's response with the verbal confidence of a follow-up turn (the answer, then
+        "how confident are you, 0-100?"). The answer, and so its score, is untouched; a follow-up that
+        fails or holds no number in 0-100 leaves `verbal` None (`verbal_reply` "" for a failure)."""
+        from evals.calibration import VERBAL_MAX_TOKENS, parse_verbal, verbal_prompt
+
+        asked = [j for j, r in enumerate(responses) if not r.error]
+        followups = [requests[j].model_copy(update={
+            "messages": [*requests[j].messages, Message(role="assistant", content=responses[j].text),
+                         Message(role="user", content=verbal_prompt(tasks[j].item.lang))],
+            "params": requests[j].params.model_copy(update={"max_new_tokens": VERBAL_MAX_TOKENS, "stop": []}),
+            "tools": []}) for j in asked]
+        out = list(responses)
+        with closing(stream(self.provider, followups)) as replies:
+            for k, reply in replies:
+                j = asked[k]
+                text = "" if reply.error else reply.text
+                base = responses[j].confidence or Confidence(source="verbal")
+                confidence = base.model_copy(update={"verbal": parse_verbal(text), "verbal_reply": text[:200]})
+                out[j] = responses[j].model_copy(update={"confidence": confidence})
+        return out
 
     def record(self, task: Task, request: Request, response: Response, transcript: list[TranscriptEntry],
                stats: ToolStats | None) -> Record:
@@ -189,15 +214,25 @@ class Runner:
                 for chunk in chunked(pending, self.provider.chunk_size):
                     bar.set_description(f"{chunk[0].loaded.suite.name}/{chunk[0].mode}")
                     requests = [build_request(t, self.profile, self.config.seed) for t in chunk]
+                    held: list[Answer] = []  # --ask-confidence: the chunk's answers wait for their follow-ups
                     # closing cancels what is still in flight when the breaker tripped
                     with closing(self._answers(chunk, requests)) as answers:
                         for i, response, transcript, stats in answers:
                             retries += response.retries
-                            writer.write(self.record(chunk[i], requests[i], response, transcript, stats))
-                            bar.update(1)
+                            if self.ask_confidence:
+                                held.append((i, response, transcript, stats))
+                            else:
+                                writer.write(self.record(chunk[i], requests[i], response, transcript, stats))
+                                bar.update(1)
                             stop = self.breaker.see(response)
                             if stop:
                                 break
+                    if held:
+                        rated = self.ask_verbal([chunk[i] for i, *_ in held], [requests[i] for i, *_ in held],
+                                                [r for _, r, *_ in held])
+                        for (i, _, transcript, stats), response in zip(held, rated, strict=True):
+                            writer.write(self.record(chunk[i], requests[i], response, transcript, stats))
+                            bar.update(1)
                     self.manifest.retries = retries
                     if stop:
                         break
@@ -306,7 +341,7 @@ def check_sandbox(config: RunConfig, suites: list[LoadedSuite]) -> str | None:
 
 
 def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provider: Provider | None = None,
-              breaker: int = DEFAULT_BREAKER) -> RunResult:
+              breaker: int = DEFAULT_BREAKER, ask_confidence: bool = False) -> RunResult:
     """Begin a new run (run_dir None) or resume the run in run_dir with its stored configuration.
     `provider` reuses an already loaded model (tests, notebooks); it is not closed here."""
     from evals.resume import check_identity, check_resume
@@ -336,7 +371,7 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provide
             done = {line.record.key for line in read_lines(run_dir / RECORDS_NAME)
                     if line.record is not None and not line.record.error}
             manifest = stored if stored is not None else new_manifest(run_dir, config, suites, profile)
-            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker)
+            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker, ask_confidence)
             if stored is not None and runner.pending(done)[1]:
                 preflight(provider)  # an unreachable endpoint is one line before any task runs
             identity = provider.identity()

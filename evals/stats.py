@@ -1,10 +1,12 @@
-"""Small statistics: Wilson intervals, McNemar's exact test, paired bootstrap intervals."""
+"""Small statistics: Wilson intervals, McNemar's exact test, paired and cluster bootstrap intervals."""
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 Z95 = 1.959963984540054
 
@@ -60,3 +62,41 @@ def fmt_rate(k: int, n: int) -> str:
         return "–"
     lo, hi = wilson(k, n)
     return f"{k / n:.2f} [{lo:.2f}, {hi:.2f}] ({k}/{n})"
+
+
+def cluster_bootstrap(counts: Sequence[Sequence[float]], stat: Callable[[np.ndarray], np.ndarray], reps: int = 2000,
+                      seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of `stat` under resampling whole clusters (items) with replacement.
+
+    `counts` has one row per cluster (the sums over its samples); `stat` maps an array of summed rows
+    (shape reps × columns) to one value per row, nan where undefined. Resamples where the statistic is
+    undefined are dropped; (nan, nan) when no cluster or no resample gives a value. Seeded: deterministic."""
+    table = np.asarray(counts, dtype=float)
+    m = len(table)
+    if m == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(m, np.full(m, 1.0 / m), size=reps)  # how often each cluster is drawn
+    values = np.asarray(stat(weights @ table), dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return (math.nan, math.nan)
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return (float(lo), float(hi))
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den elementwise, nan where den == 0."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def harmonic_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """2ab / (a + b) elementwise; 0 where a + b == 0, nan where either is nan."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    total = a + b
+    out = np.where(np.isnan(total), np.nan, 0.0)
+    np.divide(2 * a * b, total, out=out, where=total > 0)
+    return out

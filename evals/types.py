@@ -41,6 +41,27 @@ class Request(BaseModel):
     sample: int = 0  # sample index: part of the cache key when sampling
 
 
+class Confidence(BaseModel):
+    """How sure the model was of its answer (see README, "Confidence, calibration and consistency").
+
+    Token numbers are of the model's own next-token distribution (temperature 1, before top-p), over the
+    answer's tokens (the end-of-turn token excluded); `first_token_entropy` is the mean entropy, in nats,
+    of the distributions the first `ENTROPY_TOKENS` tokens were drawn from (from the top alternatives only
+    for an endpoint: a lower bound). `verbal` is the 0-100 the model gave when asked (--ask-confidence)."""
+
+    source: Literal["logits", "logprobs", "verbal"]  # computed from logits, read from an endpoint's logprobs, or asked
+    mean_logprob: float | None = None
+    min_logprob: float | None = None
+    first_token_entropy: float | None = None
+    n_tokens: int = 0  # answer tokens the log-probabilities cover
+    verbal: float | None = None  # 0-100; None when not asked or the reply held no number in 0-100
+    verbal_reply: str | None = None  # the follow-up's reply as given (at most 200 characters), when asked
+
+
+#: generated tokens whose distributions' entropies `Confidence.first_token_entropy` averages
+ENTROPY_TOKENS = 3
+
+
 class Response(BaseModel):
     text: str = ""
     reasoning: str | None = None  # thinking text kept for the record, never scored
@@ -56,3 +77,4 @@ class Response(BaseModel):
     cached: bool = False
     truncated: bool = False  # the answer was bigger than the profile's max_response_bytes and was cut
     endpoint: str | None = None  # the base URL (credentials redacted) that answered, or served the last attempt
+    confidence: Confidence | None = None  # token log-probabilities and/or a verbal confidence, when known

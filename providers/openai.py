@@ -71,7 +71,7 @@ except ImportError:  # pragma: no cover
 from evals.errors import FatalProviderError, UserError
 from evals.profiles import Profile, url_problem
 from evals.secrets import REDACTED, is_credential_header, profile_secrets, redact_url, scrub, url_secrets
-from evals.types import Message, Request, Response, ToolCall
+from evals.types import ENTROPY_TOKENS, Confidence, Message, Request, Response, ToolCall
 from providers.retry import Backoff, fatal_status, retry_after_s, retryable_status
 
 ENV_BASE_URL = "PROBITY_BASE_URL"
@@ -208,7 +208,50 @@ def wire_body(model: str, request: Request, profile: Profile | None = None) -> d
     if request.tools:
         body["tools"] = request.tools
         body["tool_choice"] = "auto"
+    if profile is not None and profile.logprobs:
+        body["logprobs"] = True
+        body["top_logprobs"] = profile.top_logprobs
     return body
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value > 0:
+        return None
+    return float(value)
+
+
+def truncated_entropy(top: Any) -> float | None:
+    """Entropy (nats) of a token's distribution known only by its top alternatives: the mass they leave
+    is counted as one more outcome, so this is a lower bound of the true entropy."""
+    if not isinstance(top, list):
+        return None
+    probs = [math.exp(lp) for t in top if isinstance(t, dict) and (lp := _finite(t.get("logprob"))) is not None]
+    if not probs:
+        return None
+    rest = max(0.0, 1.0 - sum(probs))
+    return -sum(p * math.log(p) for p in probs if p > 0) - (rest * math.log(rest) if rest > 0 else 0.0)
+
+
+def logprobs_confidence(raw: Any) -> Confidence | None:
+    """A choice's `logprobs` (`{"content": [{"token", "logprob", "top_logprobs": [...]}, ...]}`) as a
+    Confidence; None when it holds no usable token log-probability."""
+    content = raw.get("content") if isinstance(raw, dict) else None
+    if not isinstance(content, list):
+        return None
+    lps, hs = [], []
+    for entry in content:
+        lp = _finite(entry.get("logprob")) if isinstance(entry, dict) else None
+        if lp is None:
+            continue
+        lps.append(lp)
+        if len(lps) <= ENTROPY_TOKENS:
+            h = truncated_entropy(entry.get("top_logprobs"))
+            if h is not None:
+                hs.append(h)
+    if not lps:
+        return None
+    return Confidence(source="logprobs", n_tokens=len(lps), mean_logprob=sum(lps) / len(lps), min_logprob=min(lps),
+                      first_token_entropy=sum(hs) / len(hs) if hs else None)
 
 
 def split_reasoning(content: str) -> tuple[str, str | None]:
@@ -406,7 +449,8 @@ def _parse_completion(content: bytes) -> Response | Failure:
                     tool_calls=calls, finish_reason=_clean(finish) if isinstance(finish, str) else None,
                     prompt_tokens=_count(usage.get("prompt_tokens")),
                     completion_tokens=_count(usage.get("completion_tokens")),
-                    model=_clean(model) if isinstance(model, str) else None)
+                    model=_clean(model) if isinstance(model, str) else None,
+                    confidence=logprobs_confidence(choice.get("logprobs")))
 
 
 _CONTENT_START = re.compile(rb'(?<!\\)"content"\s*:\s*"')
@@ -762,9 +806,11 @@ class OpenAIProvider:
         out.update({"model": p.model, "tool_protocol": p.tool_protocol})
         # settings that change what is sent (only when not the default: existing cache keys stay valid)
         for name, default in (("token_limit_param", "max_tokens"), ("send_sampling_params", True),
-                              ("reasoning_token_budget", 0), ("reasoning_effort", None)):
+                              ("reasoning_token_budget", 0), ("reasoning_effort", None), ("logprobs", False)):
             if getattr(p, name) != default:
                 out[name] = getattr(p, name)
+        if p.logprobs:  # the confidence in each answer depends on how many alternatives come back
+            out["top_logprobs"] = p.top_logprobs
         if p.headers:
             # a header may select a model or a deployment, so its value is part of the identity, as a
             # digest (identity() is written to the manifest); a credential's is not (a new key, same model).

@@ -20,6 +20,10 @@
   slots 0..n-1 and attention reads one view); once a quarter of the slots are free, waiting
   prompts are prefilled into them, so the batch stays near its efficient size through the tail.
 
+* **confidence for free**: at each step the logits the next token is picked from also give that token's
+  log-probability (a log-sum-exp over the vocabulary) and, for a row's first tokens, the distribution's
+  entropy (`step_stats`); `steps` hands each finished row its `TokenStats`. Picking is unchanged.
+
 Attention is torch's `scaled_dot_product_attention` over this cache's keys (grouped-query heads
 read in place, `enable_gqa`) with an explicit mask, so each row sees exactly the keys, at the same
 positions, it would see in a left-padded `generate` batch. Greedy answers match `generate`'s (tests
@@ -35,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from evals.types import GenParams
+from evals.types import ENTROPY_TOKENS, GenParams
 
 ATTENTION = "probity_slots"
 
@@ -193,12 +197,43 @@ def register_attention() -> None:
 
 
 @dataclass
+class TokenStats:
+    """What the model's own next-token distributions (temperature 1) said about one answer's tokens."""
+
+    logprobs: list[float] = field(default_factory=list)  # log p of each answer token (end-of-turn excluded)
+    entropies: list[float] = field(default_factory=list)  # nats, of the first ENTROPY_TOKENS decoding steps
+
+    def take(self, logprob: float, entropy: float | None) -> None:
+        self.logprobs.append(logprob)
+        if entropy is not None:
+            self.entropies.append(entropy)
+
+
+def step_stats(torch: Any, logits: Any, picked: Any, need_entropy: Any) -> tuple[list[float], list[float | None]]:
+    """Per row: log p of the picked token, and the entropy (nats) of the rows where `need_entropy` holds.
+
+    `logits` [rows, vocab] float32 as the model gave them (before temperature and top-p)."""
+    norm = torch.logsumexp(logits, dim=-1)
+    chosen = (logits.gather(1, picked[:, None]).squeeze(1) - norm).tolist()
+    entropy: list[float | None] = [None] * len(chosen)
+    rows = [j for j, need in enumerate(need_entropy) if need]
+    if rows:
+        index = torch.tensor(rows, device=logits.device)
+        logp = logits[index] - norm[index, None]
+        values = (-(logp.exp() * logp).sum(dim=-1)).tolist()
+        for j, h in zip(rows, values, strict=True):
+            entropy[j] = h
+    return chosen, entropy
+
+
+@dataclass
 class _Row:
     index: int  # in the caller's list
     ids: list[int]
     tokens: list[int] = field(default_factory=list)
     finish: str = "length"
     length: int = 0  # tokens whose keys/values are in its slot
+    stats: TokenStats = field(default_factory=TokenStats)
 
 
 @dataclass
@@ -242,11 +277,13 @@ class SlotDecoder:
                settings: SlotSettings) -> Iterator[tuple[int, list[int], str]]:
         """(prompt index, generated tokens, finish reason) as each row finishes, each index once."""
         for finished in self.steps(prompts, params, seeds, settings):
-            yield from finished
+            for index, tokens, finish, _ in finished:
+                yield index, tokens, finish
 
     def steps(self, prompts: Sequence[list[int]], params: GenParams, seeds: Sequence[int | None],
-              settings: SlotSettings) -> Iterator[list[tuple[int, list[int], str]]]:
-        """The rows that finished at one decode step, for each step where some did (`stream`, grouped).
+              settings: SlotSettings) -> Iterator[list[tuple[int, list[int], str, TokenStats]]]:
+        """The rows that finished at one decode step, for each step where some did (`stream`, grouped,
+        with each row's `TokenStats`: the log-probability of every token it took, from the logits at hand).
 
         Between yields the model is back to its own attention and outside inference mode, so the
         caller may use it (or close this iterator: nothing is left to undo). The cache buffers are
@@ -286,8 +323,10 @@ class SlotDecoder:
                         logits = fresh if logits is None else torch.cat([logits, fresh])
                     last = logits.to(dtype=torch.float32)
                     picked = sampler.pick(last, [r.index for r in active]) if sampler else torch.argmax(last, dim=-1)
-                    done = [self._advance(r, tok, params.max_new_tokens, stop, tail)
-                            for r, tok in zip(active, picked.tolist(), strict=True)]
+                    logprobs, entropies = step_stats(torch, last, picked,
+                                                     [len(r.stats.entropies) < ENTROPY_TOKENS for r in active])
+                    done = [self._advance(r, tok, params.max_new_tokens, stop, tail, lp, h)
+                            for r, tok, lp, h in zip(active, picked.tolist(), logprobs, entropies, strict=True)]
                     finished = [row for row, d in zip(active, done, strict=True) if d]
                     if finished:
                         order = compaction(done)
@@ -296,7 +335,7 @@ class SlotDecoder:
                         picked = picked[torch.tensor(order, dtype=torch.long, device=self.device)]
                     chosen = picked if active else None
                     logits = None
-            yield [(row.index, row.tokens, row.finish) for row in finished]
+            yield [(row.index, row.tokens, row.finish, row.stats) for row in finished]
             if self._runs != run:
                 raise RuntimeError("SlotDecoder: another run started while this one was suspended")
 
@@ -312,12 +351,17 @@ class SlotDecoder:
         finally:
             config._attn_implementation = saved
 
-    def _advance(self, row: _Row, token: int, max_new: int, stop: list[str], tail: int) -> bool:
-        """Take the row's next token; True when the row is finished."""
+    def _advance(self, row: _Row, token: int, max_new: int, stop: list[str], tail: int, logprob: float,
+                 entropy: float | None) -> bool:
+        """Take the row's next token (with its log-probability, and the step's entropy while it is
+        wanted); True when the row is finished."""
         if token in self.eos_ids:
+            if entropy is not None:
+                row.stats.entropies.append(entropy)
             row.finish = "stop"
             return True
         row.tokens.append(token)
+        row.stats.take(logprob, entropy)
         if stop and cut_at_stop(self.decode(row.tokens[-tail:]), stop)[1]:
             row.finish = "stop"
             return True

@@ -34,8 +34,8 @@ from typing import Any
 
 from evals.errors import UserError
 from evals.profiles import Profile
-from evals.types import GenParams, Message, Request, Response
-from providers.slots import SlotDecoder, SlotSettings, cut_at_stop
+from evals.types import ENTROPY_TOKENS, Confidence, GenParams, Message, Request, Response
+from providers.slots import SlotDecoder, SlotSettings, TokenStats, cut_at_stop, step_stats
 
 TOOLS_PROMPT = """You can call functions. Their signatures, as JSON schemas, are inside <tools></tools>:
 <tools>
@@ -78,6 +78,9 @@ def with_tool_system_prompt(messages: list[dict[str, Any]], tools: list[dict[str
 
 #: bumped when a change to the decode loop could change an output; part of `identity()`
 DECODER_VERSION = 3
+#: the token confidence in each response (`Confidence`): part of `identity()`, so answers cached before
+#: it existed (without one) are not reused; older run manifests lack the field, so resume still accepts them
+CONFIDENCE_VERSION = 1
 #: the dtype weights are loaded in unless the profile says otherwise (see `TransformersProvider.dtype`)
 WEIGHTS_DTYPE = "float32"
 #: CPU flags (/proc/cpuinfo) that compute a dtype natively; without one, torch emulates it, slowly
@@ -364,6 +367,52 @@ def first_line(exc: BaseException) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
+def token_confidence(stats: TokenStats) -> Confidence:
+    """The `Confidence` of an answer from its tokens' log-probabilities and first-step entropies."""
+    lps, hs = stats.logprobs, stats.entropies[:ENTROPY_TOKENS]
+    return Confidence(source="logits", n_tokens=len(lps),
+                      mean_logprob=sum(lps) / len(lps) if lps else None, min_logprob=min(lps) if lps else None,
+                      first_token_entropy=sum(hs) / len(hs) if hs else None)
+
+
+class StepRecorder:
+    """A logits processor for `model.generate` that only looks: at each step it keeps, per row, the
+    log-probability of the token taken at the step before (the last column of `input_ids`) and the
+    entropy of the first steps. It runs before generate's temperature and top-p warpers (transformers
+    adds those after the caller's processors), so it sees the model's own distribution, as the slot decoder does."""
+
+    def __init__(self, torch: Any, width: int) -> None:
+        self.torch, self.width = torch, width
+        self.logprobs: list[list[float]] = []  # [step][row]
+        self.entropies: list[list[float]] = []  # [step][row], first ENTROPY_TOKENS steps
+        self._last: Any = None  # logits of the previous step, float32
+
+    def _close_step(self, picked: Any) -> None:
+        need = [len(self.logprobs) < ENTROPY_TOKENS] * picked.shape[0]
+        chosen, entropy = step_stats(self.torch, self._last, picked, need)
+        self.logprobs.append(chosen)
+        if need[0]:
+            self.entropies.append([h for h in entropy if h is not None])
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if input_ids.shape[1] > self.width:
+            self._close_step(input_ids[:, -1])
+        self._last = scores.to(dtype=self.torch.float32)
+        return scores
+
+    def finish(self, output: Any) -> None:
+        """The last step's token is only in generate's output."""
+        steps = output.shape[1] - self.width
+        if self._last is not None and len(self.logprobs) < steps:
+            self._close_step(output[:, self.width + len(self.logprobs)])
+
+    def row(self, j: int, tokens: int, stopped: bool) -> TokenStats:
+        """Row j's stats over its first `tokens` answer tokens (plus the end-of-turn step, when it `stopped`)."""
+        steps = tokens + (1 if stopped else 0)
+        return TokenStats(logprobs=[step[j] for step in self.logprobs[:tokens]],
+                          entropies=[step[j] for step in self.entropies[:min(steps, ENTROPY_TOKENS)]])
+
+
 def collect(answers: Iterator[tuple[int, Response]], n: int) -> list[Response]:
     """The responses of a `stream` in request order (every index must come back once)."""
     out: list[Response | None] = [None] * n
@@ -500,6 +549,7 @@ class TransformersProvider:
                 "device": self.device,
                 "dtype": self.dtype,
                 "decoder": DECODER_VERSION,
+                "confidence": CONFIDENCE_VERSION,
             }
         return self._identity
 
@@ -557,9 +607,10 @@ class TransformersProvider:
             with closing(steps):
                 for finished in steps:
                     latency = (time.perf_counter() - t0) / max(1, len(finished))
-                    for j, tokens, finish in finished:
+                    for j, tokens, finish, stats in finished:
                         i = idx[j]
-                        yield i, self._respond(tokens, finish, group.stop, len(encoded[i]), latency)
+                        yield i, self._respond(tokens, finish, group.stop, len(encoded[i]), latency,
+                                               token_confidence(stats))
                     t0 = time.perf_counter()  # what the caller did with the answers is not decoding time
 
     # -- internals ---------------------------------------------------------------------------
@@ -572,11 +623,12 @@ class TransformersProvider:
         return input_ids, attention
 
     def _respond(self, tokens: list[int], finish: str, stop: Sequence[str], prompt_len: int,
-                 latency: float) -> Response:
+                 latency: float, confidence: Confidence | None = None) -> Response:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         text, cut = cut_at_stop(text, stop)
         return Response(text=text.strip(), finish_reason="stop" if cut else finish, prompt_tokens=prompt_len,
-                        completion_tokens=len(tokens), latency_s=latency, model=self.profile.model)
+                        completion_tokens=len(tokens), latency_s=latency, model=self.profile.model,
+                        confidence=confidence)
 
     def _generate_batch(self, ids: list[list[int]], params: GenParams) -> list[Response]:
         """The reference path: one `model.generate` call for the batch."""
@@ -594,12 +646,17 @@ class TransformersProvider:
             gen.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if params.stop:
             gen.update(stop_strings=params.stop, tokenizer=self.tokenizer)
+        recorder = StepRecorder(torch, width)
         with torch.inference_mode():
-            output = self.model.generate(input_ids=input_ids, attention_mask=attention, **gen)
+            output = self.model.generate(input_ids=input_ids, attention_mask=attention, logits_processor=[recorder],
+                                         **gen)
+            recorder.finish(output)
         latency = (time.perf_counter() - t0) / len(ids)
         responses = []
-        for row, prompt in zip(output[:, width:].tolist(), ids, strict=True):
+        for j, (row, prompt) in enumerate(zip(output[:, width:].tolist(), ids, strict=True)):
             n = next((k for k, tok in enumerate(row) if tok in self.eos_ids), None)
             finish = "length" if n is None else "stop"
-            responses.append(self._respond(row[:n], finish, params.stop, len(prompt), latency))
+            stats = recorder.row(j, len(row) if n is None else n, n is not None)
+            responses.append(self._respond(row[:n], finish, params.stop, len(prompt), latency,
+                                           token_confidence(stats)))
         return responses

@@ -212,3 +212,64 @@ def test_shipped_gates_pass_on_the_baseline_and_catch_a_regression(tmp_path: Pat
     assert main(["check", str(worse), "--gate", str(gate), "--baseline", str(BASELINE_RUN)]) == 1
     out = capsys.readouterr().out
     assert "max_regressions" in out and "10 regressions" in out
+
+
+def simpleqa_run(tmp_path: Path) -> Path:
+    """fictional_bios: 10 fictional people (5 abstained, 5 invented), 10 real people (6 correct, 2 wrong,
+    2 over-refusals): accuracy 0.6, given attempted 0.75, F-score 2/3; refusal_probe: abstain items only;
+    letter_counts: 4 items x 3 samples, w0-w1 always right, w2 right once, w3 never."""
+    recs = [rec("fictional_bios", f"fict-{i}", "abstained" if i < 5 else "incorrect", passed=i < 5,
+                check="fictional_bios") for i in range(10)]
+    recs += [rec("fictional_bios", f"real-{i}", o, control=True, check="fictional_bios")
+             for i, o in enumerate(["correct"] * 6 + ["incorrect"] * 2 + ["abstained"] * 2)]
+    recs += [rec("refusal_probe", f"r{i}", "abstained", passed=True, check="refusal") for i in range(3)]
+    recs += [rec("letter_counts", f"w{i}", "correct" if i < 2 or (i == 2 and s == 0) else "incorrect", sample=s)
+             for i in range(4) for s in range(3)]
+    return make_run(tmp_path, "sqa", recs)
+
+
+def test_f_score_gate_exits_0_when_met_and_1_when_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = simpleqa_run(tmp_path)
+    met = gate_file(tmp_path, "gates:\n  - fictional_bios.f_score >= 0.3\n", "met.yaml")
+    assert main(["check", str(run), "--gate", str(met)]) == 0
+    out = capsys.readouterr().out
+    assert "gates: 1 passed, 0 failed" in out and "0.667" in out and "bootstrap over items" in out
+    unmet = gate_file(tmp_path, "gates:\n  - fictional_bios.f_score >= 0.7\n", "unmet.yaml")
+    assert main(["check", str(run), "--gate", str(unmet)]) == 1
+    fail = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL"))
+    assert fail.startswith(f"FAIL fictional_bios.f_score >= 0.7 ({unmet}:2): value 0.667, threshold >= 0.7")
+
+
+def test_simpleqa_and_sample_gates(tmp_path: Path) -> None:
+    run = simpleqa_run(tmp_path)
+    text = ("gates:\n  - fictional_bios.accuracy_given_attempted >= 0.75\n  - fictional_bios.accuracy > 0.6\n"
+            "  - all.over_refusal_rate <= 0.2\n  - fictional_bios.attempted_hallucination_rate <= 0.5\n"
+            "  - letter_counts.pass_hat_k >= 0.5\n  - letter_counts.flip_rate <= 0.2\n"
+            "  - letter_counts.pass_at_1 >= 0.5\n")
+    by_text = {r.gate.text: r for r in check_gates(run, gate_file(tmp_path, text), None).results}
+    given = by_text["fictional_bios.accuracy_given_attempted >= 0.75"]
+    assert given.status == "pass" and given.value == 0.75 and given.note == "6/8"
+    assert by_text["fictional_bios.accuracy > 0.6"].status == "FAIL"  # 0.6 is not > 0.6
+    refusal = by_text["all.over_refusal_rate <= 0.2"]
+    # `all` pools letter_counts, whose items have 3 samples: every interval is then a cluster bootstrap
+    assert refusal.status == "pass" and refusal.note == "2/10, cluster bootstrap over items"
+    halluc = by_text["fictional_bios.attempted_hallucination_rate <= 0.5"]  # (5 + 2) / (5 + 2 + 6)
+    assert halluc.status == "FAIL" and halluc.value == pytest.approx(7 / 13)
+    hat = by_text["letter_counts.pass_hat_k >= 0.5"]
+    assert hat.status == "pass" and hat.value == 0.5 and hat.note == "2/4 items"
+    flip = by_text["letter_counts.flip_rate <= 0.2"]
+    assert flip.status == "FAIL" and flip.value == 0.25
+    at1 = by_text["letter_counts.pass_at_1 >= 0.5"]  # (1 + 1 + 1/3 + 0) / 4
+    assert at1.status == "pass" and at1.value == pytest.approx(7 / 12) and at1.lo < at1.value < at1.hi
+
+
+def test_a_gate_on_an_undefined_metric_fails_and_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = simpleqa_run(tmp_path)
+    path = gate_file(tmp_path, "gates:\n  - refusal_probe.f_score >= 0.3\n  - letter_counts.over_refusal_rate <= 0.1\n"
+                                "  - refusal_probe.accuracy_given_attempted >= 0\n")
+    assert main(["check", str(run), "--gate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "gates: 0 passed, 3 failed" in out
+    assert "f_score is undefined here: no items with an answer (every item expects an abstention)" in out
+    assert "over_refusal_rate is undefined here: no control items" in out
+    assert "accuracy_given_attempted is undefined here: no items with an answer" in out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from evals.errors import EXIT_CODES, UserError, writing
 from evals.manifest import Manifest, read_manifest
-from evals.metrics import records_frame
+from evals.metrics import expect_kinds, records_frame
 from evals.records import Record, read_records
 from evals.runner import DEFAULT_BREAKER, RunConfig, start_run
 from evals.tables import summary_tables
@@ -39,7 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="finish an interrupted or incomplete run with its stored settings (refused when the "
                         "profile, model, suite files or scorers differ)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    p.add_argument("--ask-confidence", action="store_true",
+                   help="after each answer, ask in a follow-up turn for a 0-100 confidence (recorded as the "
+                        "verbal confidence; the answer and its score are unchanged)")
     p.add_argument("--report", metavar="FILE.md", help="also write a markdown report of this run")
+    from evals.commands.rescore import add_judge_options
+
+    add_judge_options(p)  # --judge PROFILE, --score-with rule|judge: a judge pass after the run
     add_check_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -81,6 +87,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.breaker < 0:
         raise UserError(f"--breaker {args.breaker}: must be 0 (never) or a positive number")
     check_rate(args.max_error_rate)
+    from evals.commands.rescore import check_judge_options
+
+    check_judge_options(args)  # an unknown judge profile fails before the model is loaded
     if args.shard is not None:
         from evals.plan import parse_shard
 
@@ -107,10 +116,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                        max_steps=args.max_steps or 4, cache=not args.no_cache, shard=args.shard,
                        allow_weak_sandbox=args.allow_weak_sandbox)
     result = start_run(config, Path(args.out), Path(args.resume) if args.resume else None,
-                       breaker=args.breaker)
+                       breaker=args.breaker, ask_confidence=args.ask_confidence)
     run_dir = result.run_dir
+    if args.judge:  # judge verdicts beside the rule verdicts; records.jsonl is rewritten atomically
+        from evals.judge import judge_run_folder
+        from evals.judge import summary as judge_summary
+
+        print(judge_summary(judge_run_folder(run_dir, args.judge, args.score_with, use_cache=not args.no_cache)))
     records = read_records(run_dir)
-    df = records_frame(records)
+    df = records_frame(records, expect_kinds(result.manifest))
     for title, table in summary_tables(df, records).items():
         print(f"\n## {title}\n\n{table}")
     counts = result.manifest.counts

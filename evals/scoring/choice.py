@@ -230,7 +230,9 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             yes = (bigger == a) == (frame == "gt")
             return Choice("yes" if yes else "no", f"designation ({des[0]})", des[2])
         bare = _bare(text, options, versions) if frame in ("gt", "lt") and len(text.strip()) <= 30 else None
-        if bare and all(raw.rstrip(".") in options for _, _, raw in _numbers(text)):
+        numbers = _numbers(text)
+        asks = re.search(r"[?？吗]", text)
+        if bare and not asks and len(numbers) == 1 and numbers[0][2].rstrip(".") in options:
             # "Is 2.19 bigger than 2.2?" -> "2.19": names the one it takes to be bigger (smaller for lt)
             return Choice("yes" if bare.value == a else "no", "bare option for a yes/no question", bare.quote)
         return None

@@ -47,7 +47,7 @@ def several_candidates(text: str, accepted: str) -> bool:
 
 
 _GOLD_BORN = re.compile(r"\bborn (\d{3,4})\b|生于(\d{3,4})年")
-_SAID_BORN = re.compile(r"\bborn\b[^.;\d]{0,30}?\b(\d{3,4})\b|^[^.;(]{0,60}\((?:born |b\. )?(\d{3,4})\s*[–—-]|"
+_SAID_BORN = re.compile(r"\bborn\b(?:(?!died|death|passed)[^.;\d]){0,30}?\b(\d{3,4})\b|^[^.;(]{0,60}\((?:born |b\. )?(\d{3,4})\s*[–—-]|"
                         r"生于[^，。；\d]{0,6}(\d{3,4})|（(\d{3,4})\s*[—–-]|(\d{3,4})年(?:出生|生)", re.I)
 _DYNASTY = re.compile(r"(春秋|战国|南北朝|[秦汉晋隋唐宋元明清])(?:代|朝|时期)")
 _DYNASTY_ALIAS = re.compile(r"[东西北南](?=[汉晋宋])")
