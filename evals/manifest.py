@@ -42,6 +42,7 @@ class RunSettings(BaseModel):
     cache: bool = True
     shard: str | None = None  # `i/n`: this run holds the tasks of shard i of n (evals.plan.in_shard)
     allow_weak_sandbox: bool = False  # tools mode: the python tool may run in a weak sandbox
+    ask_confidence: bool = False  # a follow-up turn asks each answer's confidence (0-100); a resume keeps it
 
 
 class SuiteEntry(BaseModel):

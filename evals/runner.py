@@ -371,7 +371,8 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provide
             done = {line.record.key for line in read_lines(run_dir / RECORDS_NAME)
                     if line.record is not None and not line.record.error}
             manifest = stored if stored is not None else new_manifest(run_dir, config, suites, profile)
-            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker, ask_confidence)
+            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker,
+                            ask_confidence or config.ask_confidence)
             if stored is not None and runner.pending(done)[1]:
                 preflight(provider)  # an unreachable endpoint is one line before any task runs
             identity = provider.identity()

@@ -203,3 +203,23 @@ def test_ask_confidence_follow_up_never_changes_the_answer(tmp_path, capsys) -> 
             "source": "verbal", "mean_logprob": None, "min_logprob": None, "first_token_entropy": None,
             "n_tokens": 0, "verbal": 2.0, "verbal_reply": "The answer is 2."}
     assert records[("I think it's 2.", True)]["a"]["response"]["confidence"]["verbal"] == 2.0
+
+
+def test_ask_confidence_is_a_stored_setting(tmp_path) -> None:
+    """The flag is part of the run's settings in manifest.json, so a resume keeps asking."""
+    import json
+
+    from evals.cli import main
+    from evals.manifest import read_manifest
+
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text("name: tiny\nversion: 1\ncheck: letter_counts\nitems:\n"
+                     "  - {id: a, lang: en, prompt: \"How many r's are in 'rr'?\", expect: {kind: number, value: 2}}\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"name: scripted\nadapter: scripted\nmodel: {json.dumps('The answer is 2.')}\n")
+    for flag in (False, True):
+        out = tmp_path / f"runs-{flag}"
+        assert main(["run", str(suite), "--provider", str(profile), "--out", str(out), "--no-cache",
+                     *(["--ask-confidence"] if flag else [])]) == 0
+        (run_dir,) = out.iterdir()
+        assert read_manifest(run_dir).config.ask_confidence is flag

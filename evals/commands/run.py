@@ -114,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = RunConfig(suite_args=args.suites, provider=args.provider or "smollm2", modes=modes,
                        samples=args.samples or 1, seed=args.seed or 0, limit=args.limit,
                        max_steps=args.max_steps or 4, cache=not args.no_cache, shard=args.shard,
-                       allow_weak_sandbox=args.allow_weak_sandbox)
+                       allow_weak_sandbox=args.allow_weak_sandbox, ask_confidence=bool(args.ask_confidence))
     result = start_run(config, Path(args.out), Path(args.resume) if args.resume else None,
                        breaker=args.breaker, ask_confidence=args.ask_confidence)
     run_dir = result.run_dir
