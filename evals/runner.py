@@ -144,7 +144,8 @@ class Runner:
             from evals.tools.loop import stream_agents
 
             agents = stream_agents(self.provider, requests, self.tools_for(chunk[0].loaded),
-                                   self.profile.tool_protocol, self.config.max_steps)
+                                   self.profile.tool_protocol, self.config.max_steps,
+                                   options=chunk[0].loaded.suite.tool_protocol)
             with closing(agents):
                 for i, result in agents:
                     yield i, result.response, result.transcript, result.stats

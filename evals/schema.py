@@ -122,6 +122,24 @@ class SuiteDefaults(_Strict):
     stop: list[str] = Field(default_factory=list)
 
 
+class ToolProtocol(_Strict):
+    """How the `text` tool protocol talks to a model without native tool calling (evals/tools/textproto.py).
+    The defaults are the protocol as it was; each option can be switched on alone and measured
+    (bench/tools_protocol.py)."""
+
+    # a worked example (a tool call, its result, the answer) in the system turn
+    example: bool = False
+    # an explicit instruction, e.g. "Use the python tool to count; do not answer from memory."
+    instruction: str | None = Field(default=None, min_length=1)
+    # where the instruction goes: appended to the user's question (SmolLM2-135M follows it there: 12/12
+    # items called a tool in bench/tools_protocol.py's screen, against 3/12 from the system turn) or
+    # at the end of the system turn
+    instruction_in: Literal["user", "system"] = "user"
+    # how tool results come back (always as a user turn: SmolLM2's template has no tool role it was
+    # trained on): `labelled` "Tool results:\n[python output]\n..." + a reminder; `plain` "Result: 3"
+    results: Literal["labelled", "plain"] = "labelled"
+
+
 def _known_tool(name: str) -> str:
     from evals.tools.registry import TOOLS
 
@@ -141,6 +159,7 @@ class Suite(_Strict):
     # folder of dated documents for the search tool (relative to the suite file; the loader checks it exists)
     corpus: str | None = None
     defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
+    tool_protocol: ToolProtocol = Field(default_factory=ToolProtocol)  # tools mode, `text` protocol only
     items: list[Item] = Field(min_length=1)
 
     @field_validator("version", mode="before")

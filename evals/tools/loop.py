@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from evals.records import ToolStats
+from evals.schema import ToolProtocol
 from evals.tools.base import Tool, ToolResult
 from evals.tools.parse import parse_arguments, parse_tool_calls
 from evals.tools.textproto import parse_text_calls, results_message, with_addendum
@@ -70,7 +71,7 @@ def _extract_calls(r: Response, protocol: Protocol, tools: list[Tool]) -> tuple[
 
 
 def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools: list[Tool],
-          by_name: dict[str, Tool], last_step: bool) -> None:
+          by_name: dict[str, Tool], last_step: bool, options: ToolProtocol | None = None) -> None:
     conv.stats.steps = step
     calls, text = ([], r.text) if r.error else _extract_calls(r, protocol, tools)
     conv.transcript.append(_model_entry(step, r, calls))
@@ -93,7 +94,7 @@ def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools
                                        output=result.output, error=result.error,
                                        duration_s=round(result.duration_s, 4)))
     if protocol == "text":
-        conv.messages += [Message(role="assistant", content=r.text), results_message(calls, results)]
+        conv.messages += [Message(role="assistant", content=r.text), results_message(calls, results, options)]
     else:
         conv.messages.append(Message(role="assistant", content=text, tool_calls=calls))
         conv.messages += [Message(role="tool", tool_call_id=c.id, name=c.name or "invalid", content=res.for_model())
@@ -101,17 +102,17 @@ def _step(conv: _Conversation, step: int, r: Response, protocol: Protocol, tools
 
 
 def run_agents(provider: Provider, requests: list[Request], tools: list[Tool], protocol: Protocol,
-               max_steps: int = 4) -> list[AgentResult]:
+               max_steps: int = 4, options: ToolProtocol | None = None) -> list[AgentResult]:
     """Run every request as a tool-using conversation; results are in request order (see stream_agents)."""
     out: list[AgentResult | None] = [None] * len(requests)
-    for i, result in stream_agents(provider, requests, tools, protocol, max_steps):
+    for i, result in stream_agents(provider, requests, tools, protocol, max_steps, options=options):
         out[i] = result
     assert all(r is not None for r in out)
     return [r for r in out if r is not None]
 
 
 def stream_agents(provider: Provider, requests: list[Request], tools: list[Tool], protocol: Protocol,
-                  max_steps: int = 4) -> Iterator[tuple[int, AgentResult]]:
+                  max_steps: int = 4, options: ToolProtocol | None = None) -> Iterator[tuple[int, AgentResult]]:
     """Run every request as a tool-using conversation; yield (index, result) as each one ends.
 
     A step is one model turn. A turn without tool calls is the answer; a provider error ends that
@@ -119,12 +120,13 @@ def stream_agents(provider: Provider, requests: list[Request], tools: list[Tool]
     conversation with a `step_limit` transcript entry (its calls are not run; the record is scored
     `invalid`, see evals/tools/step_limit.py). Tool problems are returned to the model as tool errors
     and counted. Every step sends the still-active conversations to the provider in one batch, and a
-    conversation is handed back the moment its last turn arrives."""
+    conversation is handed back the moment its last turn arrives. `options` (the suite's
+    `tool_protocol:` block) shape the `text` protocol's system turn and results turn; None is the default."""
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
     by_name = {t.name: t for t in tools}
     specs = [t.spec() for t in tools] if protocol == "native" else []
-    convs = [_Conversation(request=r, messages=with_addendum(r.messages, tools) if protocol == "text" and tools
+    convs = [_Conversation(request=r, messages=with_addendum(r.messages, tools, options) if protocol == "text" and tools
                            else list(r.messages)) for r in requests]
     for step in range(1, max_steps + 1):
         active = [i for i, c in enumerate(convs) if c.result is None]
@@ -137,7 +139,7 @@ def stream_agents(provider: Provider, requests: list[Request], tools: list[Tool]
             for j, response in answers:
                 seen += 1
                 conv = convs[active[j]]
-                _step(conv, step, response, protocol, tools, by_name, last_step=step == max_steps)
+                _step(conv, step, response, protocol, tools, by_name, last_step=step == max_steps, options=options)
                 if conv.result is not None:
                     yield active[j], conv.result
         if seen != len(batch):

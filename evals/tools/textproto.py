@@ -1,12 +1,17 @@
 """The text tool protocol, for models without function calling: the system prompt explains the
 tools; the model writes a ```python block or a `calculator: EXPR` / `search: QUERY` line; the
-results come back as the next user message."""
+results come back as the next user message (a user turn, not a `tool` one: SmolLM2's chat template
+writes any role verbatim, and `<|im_start|>tool` is a turn the model was never trained to read).
+
+A suite's `tool_protocol:` block (evals.schema.ToolProtocol) switches on, one by one: a worked
+example in the system turn, an explicit instruction, and a plain `Result: ...` results turn."""
 
 from __future__ import annotations
 
 import json
 import re
 
+from evals.schema import ToolProtocol
 from evals.tools.base import Tool, ToolResult
 from evals.tools.parse import parse_tool_calls
 from evals.types import Message, ToolCall
@@ -21,21 +26,58 @@ _EXAMPLES = {
 _ARG = {"python": "code", "calculator": "expression", "search": "query"}
 
 
-def system_addendum(tools: list[Tool]) -> str:
+#: worked examples (question, call, result, answer) per tool, for `tool_protocol.example`
+_WORKED: dict[str, list[tuple[str, str, str, str]]] = {
+    "python": [
+        ("How many times does the letter 'a' appear in 'banana'?",
+         "```python\nprint('banana'.lower().count('a'))\n```", "3", "3"),
+        ("Which is bigger, 2.7 or 2.65?", "```python\nprint(max(2.7, 2.65))\n```", "2.7", "2.7"),
+    ],
+    "calculator": [("What is (3.5 + 4) * 2?", "calculator: (3.5 + 4) * 2", "15", "15")],
+    "search": [("Who won the 2019 Tour de France?", "search: Tour de France 2019 winner",
+                "[1] 2019 Tour de France (2019-07-28; source: Sports Wire)\nEgan Bernal won the 2019 Tour de France.", "Egan Bernal")],
+}
+
+
+def worked_example(tools: list[Tool], results: str = "labelled") -> str:
+    """A conversation in which the first offered tool is called and its result read, as the model
+    would see it (the results turn in the suite's `results` format)."""
+    name = tools[0].name if tools else ""
+    lines = ["Worked example:"]
+    for question, call, output, answer in _WORKED.get(name, []):
+        turn = results_text([name], [ToolResult(output=output)], results)
+        lines += [f"User: {question}", f"Assistant:\n{call}", f"User: {turn}", f"Assistant: {answer}", ""]
+    return "\n".join(lines).strip() if len(lines) > 1 else ""
+
+
+def system_addendum(tools: list[Tool], options: ToolProtocol | None = None) -> str:
+    options = options or ToolProtocol()
     lines = ["You can use tools before you answer. To use a tool, write:"]
     for tool in tools:
         lines.append(f"- {tool.name}: {tool.text_syntax}\n  {tool.description}")
     lines.append("The results come back in the next message. When you know the answer, reply with the "
                  "answer only and no tool call. If the tools do not give you the answer, say that you do not know.")
-    example = _EXAMPLES.get(tools[0].name) if tools else None
-    if example:
-        lines.append(f"Example of a tool call:\n{example}")
+    if options.example and worked_example(tools, options.results):
+        lines.append(worked_example(tools, options.results))
+    else:
+        example = _EXAMPLES.get(tools[0].name) if tools else None
+        if example:
+            lines.append(f"Example of a tool call:\n{example}")
+    if options.instruction and options.instruction_in == "system":
+        lines.append(options.instruction)
     return "\n".join(lines)
 
 
-def with_addendum(messages: list[Message], tools: list[Tool]) -> list[Message]:
-    """The conversation with the tool instructions appended to (or added as) the system message."""
-    addendum = system_addendum(tools)
+def with_addendum(messages: list[Message], tools: list[Tool], options: ToolProtocol | None = None) -> list[Message]:
+    """The conversation with the tool instructions appended to (or added as) the system message, and
+    the suite's instruction (if any) after the user's question or in the system message."""
+    addendum = system_addendum(tools, options)
+    if options and options.instruction and options.instruction_in == "user":
+        last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+        if last is not None:
+            asked = messages[last].content.rstrip()
+            messages = [*messages[:last], messages[last].model_copy(update={"content": f"{asked}\n{options.instruction}"}),
+                        *messages[last + 1:]]
     if messages and messages[0].role == "system":
         first = messages[0].model_copy(update={"content": f"{messages[0].content}\n\n{addendum}".strip()})
         return [first, *messages[1:]]
@@ -60,10 +102,23 @@ def parse_text_calls(text: str, tools: list[Tool]) -> list[ToolCall]:
     return [c.model_copy(update={"id": f"call_{i}"}) for i, c in enumerate(calls, 1)]
 
 
-def results_message(calls: list[ToolCall], results: list[ToolResult]) -> Message:
-    parts = []
-    for call, result in zip(calls, results, strict=True):
-        label = call.name or "tool"
-        parts.append(f"[{label} {'error' if result.error else 'output'}]\n{result.for_model()}")
+def results_text(names: list[str], results: list[ToolResult], style: str = "labelled") -> str:
+    """The text of the results turn. `labelled`: every result under `[name output]` / `[name error]`
+    and a reminder to answer; `plain`: `Result: 3` (`Error: ...`), numbered when there are several."""
+    if style == "plain":
+        parts = []
+        for i, result in enumerate(results, 1):
+            label = ("Error" if result.error else "Result") + (f" {i}" if len(results) > 1 else "")
+            body = result.for_model().strip()
+            body = body.removeprefix("Error: ") if result.error else body
+            parts.append(f"{label}: {body}")
+        return "\n".join(parts)
+    parts = [f"[{name or 'tool'} {'error' if result.error else 'output'}]\n{result.for_model()}"
+             for name, result in zip(names, results, strict=True)]
     parts.append("Answer the original question now, or call a tool again if you must.")
-    return Message(role="user", content="Tool results:\n" + "\n\n".join(parts))
+    return "Tool results:\n" + "\n\n".join(parts)
+
+
+def results_message(calls: list[ToolCall], results: list[ToolResult], options: ToolProtocol | None = None) -> Message:
+    style = (options or ToolProtocol()).results
+    return Message(role="user", content=results_text([c.name for c in calls], results, style))
