@@ -78,6 +78,10 @@ def with_tool_system_prompt(messages: list[dict[str, Any]], tools: list[dict[str
 
 #: bumped when a change to the decode loop could change an output; part of `identity()`
 DECODER_VERSION = 3
+#: the same, for the decode loop's arithmetic in bfloat16/float16 only: 4 since decode attention packs each
+#: key/value head's query heads as its queries (transformers' `pack_gqa`, `providers/slots.py`), another kernel
+#: call that may round differently (float32 kept its path, bit for bit, so its cache keys stay valid)
+REDUCED_DECODER_VERSION = 4
 #: the token confidence in each response (`Confidence`): part of `identity()`, so answers cached before
 #: it existed (without one) are not reused; older run manifests lack the field, so resume still accepts them
 CONFIDENCE_VERSION = 1
@@ -548,7 +552,7 @@ class TransformersProvider:
                 "file_sha256": digest,
                 "device": self.device,
                 "dtype": self.dtype,
-                "decoder": DECODER_VERSION,
+                "decoder": DECODER_VERSION if self.dtype == "float32" else REDUCED_DECODER_VERSION,
                 "confidence": CONFIDENCE_VERSION,
             }
         return self._identity

@@ -84,7 +84,13 @@ def test_slots_match_generate(provider: Any) -> None:
     reference = texts(provider, reqs, decoder="generate")
     assert any(finish == "stop" for _, _, finish in reference)  # a row finishes early and leaves its slot
     assert texts(provider, reqs, decoder="slots", share_prefix=False) == reference
-    assert texts(provider, reqs, decoder="slots", share_prefix=True) == reference
+    provider.slots.timings = {}  # the phase timing hooks (bench/throughput.py) change nothing but the clock
+    try:
+        assert texts(provider, reqs, decoder="slots", share_prefix=True) == reference
+        assert set(provider.slots.timings) == {"prefill", "decode", "pick"}
+        assert all(seconds > 0 for seconds in provider.slots.timings.values())
+    finally:
+        provider.slots.timings = None
     # two slots for six prompts: finished rows free slots, waiting prompts are prefilled into them
     assert texts(provider, reqs, decoder="slots", batch_size=2, refill=True) == reference
     assert texts(provider, reqs, decoder="slots", batch_size=4, refill=False) == reference
@@ -171,3 +177,46 @@ def test_identity_is_what_was_loaded(provider: Any) -> None:
     identity = provider.identity()
     assert identity["dtype"] == str(weights.dtype).removeprefix("torch.")
     assert identity["device"] == weights.device.type == provider.device
+
+
+def test_reduced_precision_decoder_has_its_own_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bfloat16 decode attention is another kernel call (packed query heads), float32's is not: only bfloat16 keys move."""
+    from evals.profiles import load_profile
+    from providers import transformers as tf
+
+    monkeypatch.setattr(tf, "cpu_flags", lambda: {"avx512_bf16"})
+    fp32 = tf.TransformersProvider(load_profile("smollm2")).identity()
+    bf16 = tf.TransformersProvider(load_profile("smollm2-bf16")).identity()
+    assert fp32["decoder"] == tf.DECODER_VERSION == 3  # float32 answers cached before stay valid
+    assert bf16["decoder"] == tf.REDUCED_DECODER_VERSION != tf.DECODER_VERSION
+
+
+def test_packed_decode_attention_is_transformers_arithmetic() -> None:
+    """The bfloat16 decode path computes what transformers' sdpa does for one query (`pack_gqa`), bit for
+    bit, and what `enable_gqa` computes up to bfloat16 rounding; float32 keeps `enable_gqa` exactly."""
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from providers.slots import Plan, slot_attention
+
+    torch.manual_seed(0)
+
+    class Attn(torch.nn.Module):
+        num_key_value_groups = 3
+
+    rows, width = 5, 37
+    lengths = torch.tensor([3, 36, 20, 9, 30])
+    mask = (torch.arange(width)[None, :] <= lengths[:, None])[:, None, None, :]
+    plan = Plan(slots=torch.arange(rows), columns=lengths, first=0, rows=rows, width=width, mask=mask)
+    for dtype in (torch.bfloat16, torch.float32):
+        q = torch.randn(rows, 9, 1, 64).to(dtype)
+        k, v = torch.randn(rows, 3, width, 64).to(dtype), torch.randn(rows, 3, width, 64).to(dtype)
+        ours, _ = slot_attention(Attn(), q, k, v, mask, slot_plan=plan, scaling=0.125)
+        theirs, _ = sdpa_attention_forward(Attn(), q, k, v, mask, scaling=0.125)
+        gqa = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=0.125, enable_gqa=True)
+        assert ours.shape == (rows, 1, 9, 64)
+        if dtype == torch.bfloat16:
+            assert torch.equal(ours, theirs)
+            assert torch.allclose(ours.float(), gqa.transpose(1, 2).float(), atol=2e-2)
+        else:
+            assert torch.equal(ours, gqa.transpose(1, 2))
