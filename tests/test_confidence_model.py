@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,6 @@ pytestmark = pytest.mark.model
 
 PROMPTS = ["What is the capital of France?", "Which is larger: 9.11 or 9.9?", "你是谁？",
            "Write a short biography of Elowen Marchetti."]
-
-
-@pytest.fixture
-def provider(smollm2: Any) -> Iterator[Any]:
-    saved = {k: getattr(smollm2, k) for k in ("decoder", "batch_size")}
-    yield smollm2
-    for k, v in saved.items():
-        setattr(smollm2, k, v)
 
 
 def test_slots_and_generate_give_the_same_confidence(provider: Any) -> None:

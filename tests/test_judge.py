@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from fixtures.runs.synth import make_run, rec
+from fixtures.runs.synth import LETTERS_SUITE, make_run, rec
 
 from evals.agreement import agreement_section, cohen_kappa, groups
 from evals.cli import main
@@ -180,19 +180,7 @@ def test_agreement_section_markdown() -> None:
 
 # -- the judge pass through the scripted provider -----------------------------------------------------
 
-SUITE = """\
-name: letter_counts
-version: '1'
-check: letter_counts
-items:
-- id: w1
-  prompt: How many r's are in strawberry?
-  expect: {kind: number, value: '3'}
-- id: w2
-  lang: zh
-  prompt: 请数一数单词 blueberry 中有多少个字母 b。
-  expect: {kind: number, value: '2'}
-"""
+SUITE = LETTERS_SUITE
 
 
 def judge_profile(tmp_path: Path, reply: str, name: str = "grader") -> Path:

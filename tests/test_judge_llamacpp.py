@@ -17,23 +17,11 @@ from evals.manifest import read_manifest
 from evals.records import Record, iter_records
 
 pytest.importorskip("llama_cpp.server", reason="the test extra installs llama-cpp-python[server]")
+from fixtures.runs.synth import LETTERS_SUITE  # noqa: E402
 from servers.llamacpp import MODEL_ALIAS, free_port, llamacpp_server  # noqa: E402
 
 pytestmark = pytest.mark.server
 
-LETTERS = """\
-name: letter_counts
-version: '1'
-check: letter_counts
-items:
-- id: w1
-  prompt: How many r's are in strawberry?
-  expect: {kind: number, value: '3'}
-- id: w2
-  lang: zh
-  prompt: 请数一数单词 blueberry 中有多少个字母 b。
-  expect: {kind: number, value: '2'}
-"""
 BIOS = """\
 name: fictional_bios
 version: '1'
@@ -53,7 +41,7 @@ def judge_url(smollm2_gguf: Path) -> Iterator[str]:
 
 def small_run(tmp_path: Path) -> Path:
     paths = {}
-    for name, text in (("letter_counts", LETTERS), ("fictional_bios", BIOS)):
+    for name, text in (("letter_counts", LETTERS_SUITE), ("fictional_bios", BIOS)):
         paths[name] = str(tmp_path / f"{name}.yaml")
         Path(paths[name]).write_text(text, encoding="utf-8")
     records = [
@@ -157,7 +145,7 @@ def test_run_with_the_llamacpp_judge(judge_url: str, tmp_path: Path, monkeypatch
     """`probity run --judge`: the run's records get verdicts in place, the report the agreement section."""
     monkeypatch.setenv("PROBITY_BASE_URL", judge_url)
     suite = tmp_path / "letter_counts.yaml"
-    suite.write_text(LETTERS, encoding="utf-8")
+    suite.write_text(LETTERS_SUITE, encoding="utf-8")
     report = tmp_path / "report.md"
     assert main(["run", str(suite), "--provider", "llamacpp-local", "--judge", "llamacpp-local",
                  "--out", str(tmp_path / "runs"), "--report", str(report)]) == 0

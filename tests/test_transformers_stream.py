@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,14 +29,6 @@ def reference(smollm2: Any) -> list[tuple[str, str]]:
     """(text, finish reason) per request from `generate`, the slot decoder's answers in order."""
     assert smollm2.decoder == "slots"
     return [(r.text, r.finish_reason) for r in smollm2.generate(requests())]
-
-
-@pytest.fixture
-def provider(smollm2: Any) -> Iterator[Any]:
-    saved = {k: getattr(smollm2, k) for k in ("decoder", "batch_size")}
-    yield smollm2
-    for k, v in saved.items():
-        setattr(smollm2, k, v)
 
 
 class PassCounter:
