@@ -111,8 +111,7 @@ class Runner:
     """Owns one run folder: plans, generates, scores, writes records, keeps the manifest."""
 
     def __init__(self, config: RunConfig, run_dir: Path, suites: list[LoadedSuite], profile: Profile,
-                 provider: Provider, manifest: Manifest, breaker: int = DEFAULT_BREAKER,
-                 ask_confidence: bool = False) -> None:
+                 provider: Provider, manifest: Manifest, breaker: int = DEFAULT_BREAKER) -> None:
         self.config = config
         self.run_dir = run_dir
         self.suites = suites
@@ -123,7 +122,6 @@ class Runner:
         self.ctx = ScoreContext(identity=profile.identity, knowledge_cutoff=profile.knowledge_cutoff)
         self._tools: dict[str, list[Any]] = {}
         #: after each answer, ask in a follow-up turn for a 0-100 confidence (`Confidence.verbal`)
-        self.ask_confidence = ask_confidence
 
     # -- tools mode ---------------------------------------------------------------------------
     def tools_for(self, loaded: LoadedSuite) -> list[Any]:
@@ -220,7 +218,7 @@ class Runner:
                     with closing(self._answers(chunk, requests)) as answers:
                         for i, response, transcript, stats in answers:
                             retries += response.retries
-                            if self.ask_confidence:
+                            if self.config.ask_confidence:
                                 held.append((i, response, transcript, stats))
                             else:
                                 writer.write(self.record(chunk[i], requests[i], response, transcript, stats))
@@ -342,7 +340,7 @@ def check_sandbox(config: RunConfig, suites: list[LoadedSuite]) -> str | None:
 
 
 def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provider: Provider | None = None,
-              breaker: int = DEFAULT_BREAKER, ask_confidence: bool = False) -> RunResult:
+              breaker: int = DEFAULT_BREAKER) -> RunResult:
     """Begin a new run (run_dir None) or resume the run in run_dir with its stored configuration.
     `provider` reuses an already loaded model (tests, notebooks); it is not closed here."""
     from evals.resume import check_identity, check_resume
@@ -372,8 +370,7 @@ def start_run(config: RunConfig, out: Path, run_dir: Path | None = None, provide
             done = {line.record.key for line in read_lines(run_dir / RECORDS_NAME)
                     if line.record is not None and not line.record.error}
             manifest = stored if stored is not None else new_manifest(run_dir, config, suites, profile)
-            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker,
-                            ask_confidence or config.ask_confidence)
+            runner = Runner(config, run_dir, suites, profile, provider, manifest, breaker)
             if stored is not None and runner.pending(done)[1]:
                 preflight(provider)  # an unreachable endpoint is one line before any task runs
             identity = provider.identity()

@@ -116,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        max_steps=args.max_steps or 4, cache=not args.no_cache, shard=args.shard,
                        allow_weak_sandbox=args.allow_weak_sandbox, ask_confidence=bool(args.ask_confidence))
     result = start_run(config, Path(args.out), Path(args.resume) if args.resume else None,
-                       breaker=args.breaker, ask_confidence=args.ask_confidence)
+                       breaker=args.breaker)
     run_dir = result.run_dir
     if args.judge:  # judge verdicts beside the rule verdicts; records.jsonl is rewritten atomically
         from evals.judge import judge_run_folder
