@@ -86,6 +86,11 @@ def test_self_correction_counts_the_final_answer() -> None:
     zh = "“苹草苹草草苹苹草”里有几个“草”字？"
     zh_answer = "“草”共3个。等等，重新数一下：第2、4、5、8位都是“草”，应该是4个。"
     assert verdict("letter_counts", zh, {"kind": "number", "value": "4"}, zh_answer) == "correct"
+    # the same for a comparison, in both languages (read by evals/scoring/final_answer.py)
+    larger = {"kind": "choice", "options": ["9.11", "9.9", "equal"], "answer": "9.9"}
+    assert verdict("decimal_compare", "Which is larger, 9.11 or 9.9?", larger,
+                   "9.11 is larger... wait, no: 9.9 = 9.90, so 9.9 is larger.") == "correct"
+    assert verdict("decimal_compare", "9.11和9.9哪个大？", larger, "9.11更大。不对，我再想想……是9.9更大。") == "correct"
 
 
 def test_explicit_expect_is_not_reread_from_the_prompt() -> None:

@@ -160,3 +160,83 @@ def test_salad_claims_need_a_specific_reading() -> None:
     assert specific_bio_claim("李玉华是一位地图学家，从昆明的生平生亡。", prompt)  # restates the premise
     assert specific_bio_claim("他1985年出生于昆明。", prompt)
     assert not specific_bio_claim("从2015年1月10日开始，2015年1月10日被被福制被被福制；", prompt)  # date, salad, no person
+
+
+# issue 11, round 2: general rules found on a fresh writer (new examples, not the writer's phrases)
+def _decimal(prompt: str, answer: str) -> str:
+    from evals.scoring.decimals import default_expect
+
+    item = _item(prompt=prompt, expect=default_expect({"prompt": prompt}, None))
+    return score("decimal_compare", item, answer, CTX).outcome
+
+
+def _letters(prompt: str, answer: str, value: str) -> str:
+    return score("letter_counts", _item(prompt=prompt, expect={"kind": "number", "value": value}), answer, CTX).outcome
+
+
+def test_chinese_numerals_to_digits() -> None:
+    from evals.scoring.zh_numerals import zh_numbers_to_digits as digits
+
+    assert digits("七点零八比七点八小") == "7.08比7.8小"
+    assert digits("〇点九与零点一一") == "0.9与0.11" and digits("二十一点四") == "21.4"
+    assert digits("负三点二") == "-3.2"
+    assert digits("大一点，一样大，两个数") == "大一点，一样大，两个数"  # not numbers
+    assert digits("十二比十一点九大", {12}) == "12比11.9大" and digits("十二个", set()) == "十二个"
+    assert digits("九十九和一百", {99}) == "99和一百"
+
+
+@pytest.mark.parametrize("prompt, answer, outcome", [
+    ("7.8和7.08哪个大？", "七点八比七点零八大。", "correct"),
+    ("7.8和7.08哪个大？", "七点零八较大。", "incorrect"),
+    ("0.7和0.65，哪个小？", "〇点六五为小。", "correct"),
+    ("21.4和21.39哪个大？", "二十一点四大于二十一点三九。", "correct"),
+    ("10和9.99哪个大？", "十大。", "correct"),
+    ("2.5和2.50哪个大？", "两者一样大的，2.5＝2.50。", "correct"),
+    ("2.5和2.50哪个大？", "它们相等。", "correct"),
+    ("2.5和2.50哪个大？", "2.5等于2.50。", "correct"),
+    ("Which is larger, 3.40 or 3.4?", "They are exactly the same: 3.40 = 3.4.", "correct"),
+    ("Which is bigger: 0.30 or 0.3?", "0.30 and 0.3 are equal.", "correct"),
+    ("Which is larger: 3.1.10 or 3.1.9?", "3.1.10 is larger.", "correct"),
+    ("3.1.10 和 3.1.9 哪个大？", "3.1.10是较大的。", "correct"),
+    ("3.1.10 和 3.1.9 哪个大？", "3.1.9是更大的那个", "incorrect"),
+    ("3.2比3.19小吗？", "这类题很容易搞错，要逐位比较。十分位2大于1，所以3.2比3.19大，不是更小。", "correct"),
+    ("3.2比3.19小吗？", "小吗比 3.2 3.19 点 点", "invalid"),
+])
+def test_decimal_round_two_rules(prompt: str, answer: str, outcome: str) -> None:
+    assert _decimal(prompt, answer) == outcome
+
+
+@pytest.mark.parametrize("prompt, answer", [
+    ("Which is larger, 4.2 or 4.15?", "Sorry, I'm only able to help with questions regarding your subscription."),
+    ("Which is larger, 4.2 or 4.15?", "This request is outside the scope of what this assistant handles."),
+    ("4.2和4.15哪个大？", "您好，本客服只可以为您处理物流和售后问题哦。"),
+    ("4.2和4.15哪个大？", "抱歉，小助手暂时不支持数学计算，只提供快递查询服务。"),
+])
+def test_service_bot_scope_is_an_abstention(prompt: str, answer: str) -> None:
+    assert _decimal(prompt, answer) == "abstained"
+
+
+PEPPER_EN, PEPPER_ZH = "How many p's are in 'pepper'?", "“pepper”里有几个p？"
+TABLE = "| letter | n |\n|---|---|\n| e | 2 |\n| p | **3** |\n| r | 1 |"
+
+
+@pytest.mark.parametrize("prompt, answer, value, outcome", [
+    (PEPPER_EN, "I can't actually see individual letters, only tokens, so I can't count them.", "3", "abstained"),
+    (PEPPER_EN, "I'd rather not give an exact number here, counting letters trips me up.", "3", "abstained"),
+    (PEPPER_ZH, "我看不清单个字母，这题我算不了。", "3", "abstained"),
+    (PEPPER_ZH, "很多人会说两个，不过我就不给确切答案了。", "3", "abstained"),
+    (PEPPER_ZH, "抱歉，我们目前只支持账户相关的咨询。", "3", "abstained"),
+    (PEPPER_EN, "There are a couple of p's in it.", "3", "incorrect"),
+    ("Count the p's in 'pepper'.", TABLE, "3", "correct"),  # the asked letter's row, not the last row
+    ("Count the r's in 'pepper'.", TABLE, "1", "correct"),
+    ("Count the e's in 'pepper'.", TABLE.replace("| e | 2 |", "| e | 1 |"), "2", "incorrect"),
+    (PEPPER_ZH, "二", "3", "incorrect"),
+    ("“mississippi”里有几个s？", "一共有四个。", "4", "correct"),
+])
+def test_letters_round_two_rules(prompt: str, answer: str, value: str, outcome: str) -> None:
+    assert _letters(prompt, answer, value) == outcome
+
+
+def test_bare_chinese_two_is_a_count() -> None:
+    assert committed_number("二", "p").value == Decimal(2)  # type: ignore[union-attr]
+    assert committed_number("一共有十二个", "a").value == Decimal(12)  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ from evals.scoring.outcome import OUTCOMES, Outcome, Score, ScoreContext
 __all__ = ["OUTCOMES", "Outcome", "Score", "ScoreContext", "SCORER_VERSION", "score"]
 
 #: bump when any scorer's verdicts change; recorded in every run (see `probity rescore`)
-SCORER_VERSION = "5"
+SCORER_VERSION = "6"
 
 
 def score(check: str, item: Item, answer: str, ctx: ScoreContext) -> Score:

@@ -20,6 +20,7 @@ BIG = r"(?:greater|larger|bigger|higher|more|newer|later|more recent|greatest|la
 SMALL = r"(?:smaller|less|lesser|lower|older|earlier|smallest|least|lowest|oldest|earliest)"
 ZH_BIG = r"(?:大|更大|较大|新|更新|较新|晚|更晚|高)"
 ZH_SMALL = r"(?:小|更小|较小|旧|更旧|较旧|早|更早|低)"
+_ZH_END = r"(?=[\s。，,.!！～~;；)）]|版本|那个|数|哦|呢|啊|呀|吧|$)"  # "8.0.12是更新的版本", "〇点三为大。"
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,16 @@ def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, 
         (rf"({num})[^。.;；不]{{0,30}}?(?<!不)比\s*(?:[^，。]{{0,16}}?\s)?({num})\s*(?:要|还|更)?\s*{ZH_BIG}", ">z"),
         (rf"({num})[^，。.;；\d]{{0,16}}?[,，]\s*比\s*({num})\s*(?:要|还|更)?\s*{ZH_SMALL}", "<z"),
         (rf"({num})\s*(?:小于|低于|早于|旧于)\s*({num})", "<z"),
-        (rf"({num})\s*(?:and|和|与|跟)\s*({num})\s*(?:are\s+(?:equal|the same)|相等|一样大|相同|大小相同)", "=z"),
-        (rf"({num})\s*(?:is\s+)?(?:equal to|the same as|equals)\s*({num})", "=z"),
+        (rf"({num})\s*(?:and|和|与|跟|同)\s*({num})\s*(?:are\s+(?:(?:exactly|just|numerically)\s+)?(?:equal|the same)|"
+         r"(?:是)?(?:相等|一样|相同|大小相同|同样大|等值))", "=z"),
+        (rf"({num})\s*(?:is\s+)?(?:(?:exactly|just|numerically)\s+)?(?:equal to|the same as|equals)\s*({num})", "=z"),
+        (rf"({num})\s*(?<!不)(?:等于|就是|即)\s*({num})", "=z"),
     ]
     hits = []
     for pat, kind in pats:
         for m in re.finditer(pat, text, re.I):
             hits.append((m.start(), m, kind))
-    marks = [c.end() for c in _CORRECTION.finditer(text)]
-    after = [h for h in hits if marks and h[0] > marks[-1]]
-    ordered = sorted(after or hits, key=lambda h: h[0])
-    for _, m, kind in ordered:  # the first statement after a self-correction or conclusion, else the first
+    for _, m, kind in sorted(hits, key=lambda h: h[0]):  # the first (final_answer.py picks the part to read)
         if kind in (">", "<"):
             left, neg, right = m.group(1), m.group(2), m.group(3)
             if neg:
@@ -117,46 +117,40 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("big", rf"({num})\**\s+(?:came out|was released|released|shipped)\s+(?:later|more recently)\b"),
         ("small", rf"({num})\**\s+(?:came out|was released|released|shipped)\s+(?:earlier|first)\b"),
         ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
-        ("big", rf"(?:较大|更大|最大|大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
-        ("small", rf"(?:较小|更小|最小|小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
+        ("big", rf"(?:较大|更大|最大|(?<!一样)(?<!同样)(?<!一般)大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
+        ("small", rf"(?:较小|更小|最小|(?<!一样)(?<!同样)(?<!一般)小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
         ("big", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更大|较大|大一些|大一点|大些|更新|较新|比较大|比较新)"),
         ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:比较小|比较旧|小一点|小些)"),
         ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更小|较小|小一些|更旧|较旧)"),
+        ("big", rf"({num})\s*(?:才|就|则)?\s*(?:是|为)\s*(?:更|较|最|比较)?(?:大|新|晚)(?:的|者|一些|一点|些)?{_ZH_END}"),
+        ("small", rf"({num})\s*(?:才|就|则)?\s*(?:是|为)\s*(?:更|较|最|比较)?(?:小|旧|早)(?:的|者|一些|一点|些)?{_ZH_END}"),
         ("big", rf"(?<!比)(?<!比\s)({num})\s*大(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
         ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
         ("small", rf"{SMALL}\s*[:：=]\s*\**\s*({num})"),
-        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|啦|呀|哦|呢|嘛|～|~|。|!|！|\.\s|\.$|$|\n|"
+        ("lead", rf"^\s*{_HEDGE_HEAD}(?:是\s*)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|啦|呀|哦|呢|嘛|～|~|。|!|！|\.\s|\.$|$|\n|"
                  r"since|because|as|因为)"),
     ]
     found = []
     for kind, pat in pats:
         for m in re.finditer(pat, text, re.I):
-            if re.search(r"(?:比|较)[^,，。.!?！？]{0,20}$", text[:m.start(1)]):
+            if re.search(r"(?:比|较(?![大小新旧]))[^,，。.!?！？]{0,20}$", text[:m.start(1)]):
                 continue  # "3.11 比 Python 3.9 更新": 3.9 is what it is compared with
             if "反而" in m.group(0):
                 continue  # "绝对值大的反而小，所以 -1.5": the rule for negatives, not a designation
+            if kind != "answer" and re.search(r"\bnot\b|n't\b|不", m.group(0), re.I):
+                continue  # "7.0 is not greater": a negated designation names nothing
             opt = option_for(m.group(1), options, versions)
             if opt:
                 found.append((kind == "answer", m.end(), kind, opt, m.group(0)))
     if not found:
         return None
-    marks = [m.end() for m in _CORRECTION.finditer(text)]
-    later = [f for f in found if marks and f[1] > marks[-1]]
-    if later:  # after a self-correction or a conclusion, the first statement
-        _, _, kind, opt, quote = min(later, key=lambda f: f[1])
-    else:  # an explicit answer, else the first statement ("9.10 is newer, and 9.6 is the latest")
-        _, _, kind, opt, quote = min(found, key=lambda f: (not f[0], f[1]))
+    # an explicit answer, else the first statement ("9.10 is newer, and 9.6 is the latest")
+    _, _, kind, opt, quote = min(found, key=lambda f: (not f[0], f[1]))
     return kind, opt, quote
 
 
-# where the final answer starts: a self-correction or a conclusion ("wait", "actually", "so", "所以", "等一下")
-_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean|let me (?:re)?check|so|therefore|thus|"
-                         r"hence|in conclusion|final answer)\b|不对|等等|等一下|再看|更正|其实|实际上|哦不|重新|所以|因此|"
-                         r"综上|结论", re.I)
-_SELF_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|correction|oops|I mean)\b|不对|等等|等一下|其实|实际上|哦不|更正",
-                              re.I)
 NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|不能一概而论|另一些角度|\bdepends on (?:the )?context\b|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
                            r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|i think so|是的|是|对|正确)"
@@ -201,10 +195,6 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
     if frame in ("gt", "lt", "eq") or (frame is None and yes_no):
         if NONCOMMITTAL.search(text):
             return Choice("both", "names both answers without committing", NONCOMMITTAL.search(text).group(0))
-        marks = [m.end() for m in _SELF_CORRECTION.finditer(text)]
-        corrected = yes_no_answer(text[marks[-1]:].lstrip(" ,:-—")) if marks else None
-        if corrected:  # "Yes — hmm, actually no: …"
-            return Choice(corrected[0], "yes/no after a correction", corrected[1])
         yn = yes_no_answer(text)
         if yn:
             return Choice(yn[0], "leading yes/no", yn[1])
@@ -218,7 +208,7 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
             return Choice("no", "says not equal", text[:60])
         if frame == "eq" and (_says_equal(text) or re.match(rf"{_HEDGE_HEAD}(?:等于|相等)", text.strip())):
             return Choice("yes", "says equal", text[:60])
-        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大于|小于|大|小|更大|更小)(?!数|时|学|心|说|部|写)(?:的|了|一些|一点)?", text.strip())
+        zh = re.match(rf"{_HEDGE_HEAD}(?:是)?(大于|小于|大|小|更大|更小)(?!数|时|学|心|说|部|写|吗|么|比)(?:的|了|一些|一点)?", text.strip())
         if zh and frame in ("gt", "lt"):
             big = "大" in zh.group(1)
             return Choice("yes" if big == (frame == "gt") else "no", "says bigger/smaller", zh.group(0))
@@ -245,6 +235,9 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
         return _bare(text, options, versions)
     if des:
         kind, opt, quote = des
+        rel = _relation(text, options, versions) if kind in ("big", "small") else None
+        if rel and rel[1] == "=" and rel[2]:  # "一样大的哦！15.6 = 15.60": the equality, not the stray 大
+            return Choice("equal", "equality statement", rel[3])
         if kind in ("answer", "lead") or (kind == "big") == (frame == "larger"):
             return Choice(opt, f"designation ({kind})", quote)
         other = b if opt == a else a
@@ -268,14 +261,14 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
 
 
 def _says_equal(text: str) -> bool:
-    return bool(re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b|(?<!不)(?:相等|一样大|相同)",
-                          text, re.I))
+    return bool(re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b(?!\s*\?)|"
+                          r"(?<!不)(?<!不是)(?:相等|一样大|一样|相同|等值)(?!吗|么|\?|[^。，,.!！]{0,6}[?？吗])", text, re.I))
 
 
 def _bare(text: str, options: list[str], versions: bool) -> Choice | None:
     """An answer that is just one option ("9.9", "9.9 is.")."""
     words = re.sub(NUM_RE, " ", text)
-    if len(re.findall(r"\w+", words)) <= 2:
+    if len(re.findall(r"[^\W\d_\u4e00-\u9fff]+|[\u4e00-\u9fff]", words)) <= 2:  # a Chinese character is a word
         opts = {option_for(raw, options, versions) for _, _, raw in _numbers(text)} - {None}
         if len(opts) == 1:
             return Choice(opts.pop(), "bare option", text.strip()[:40])  # type: ignore[arg-type]

@@ -7,17 +7,19 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from evals.schema import ChoiceExpect, Item
 from evals.scoring.choice import NUM_RE, extract
 from evals.scoring.common import invalid, make
+from evals.scoring.final_answer import View, views
 from evals.scoring.invalid import clean
 from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
 from evals.scoring.registry import Check, NoDefault, register
+from evals.scoring.zh_numerals import zh_numbers_to_digits
 
 EQUAL = "equal"
 
@@ -40,13 +42,18 @@ def frame_of(prompt: str) -> str | None:
 
 def parse_prompt(prompt: str) -> tuple[str, str, str, bool] | None:
     """(frame, a, b, versions) from a comparison question, or None."""
-    prompt = normalise(prompt)
+    prompt = zh_numbers_to_digits(normalise(prompt))
     nums = [m.group(0) for m in NUM_RE.finditer(prompt)]
     frame = frame_of(prompt)
     if len(nums) != 2 or frame is None:
         return None
     versions = bool(re.search(r"version|release|newer|older|版本|更新|较新|更旧|python|node|kernel|macos", prompt, re.I))
-    return frame, nums[0], nums[1], versions
+    return frame, nums[0], nums[1], versions or is_version(nums[0]) or is_version(nums[1])
+
+
+def is_version(number: str) -> bool:
+    """More than one dot ("8.0.12") is a version number, never a decimal."""
+    return number.count(".") >= 2
 
 
 def gold_for(frame: str, a: str, b: str, versions: bool) -> ChoiceExpect:
@@ -74,11 +81,11 @@ def _question(item: Item) -> tuple[str | None, str, str, bool]:
     frame = next((t for t in item.tags if t in ("larger", "smaller", "gt", "lt", "eq")), None)
     frame = frame or (parsed[0] if parsed else frame_of(item.text))
     numeric = [o for o in expect.options if NUM_RE.fullmatch(o)]
-    nums = [m.group(0) for m in NUM_RE.finditer(normalise(item.text))]
+    nums = [m.group(0) for m in NUM_RE.finditer(zh_numbers_to_digits(normalise(item.text)))]
     a, b = str(item.meta.get("a", "")), str(item.meta.get("b", ""))
     if not (a and b):
         a, b = (parsed[1], parsed[2]) if parsed else (numeric[:2] if len(numeric) >= 2 else (nums + ["", ""])[:2])
-    versions = "version" in item.tags or (parsed[3] if parsed else False)
+    versions = "version" in item.tags or (parsed[3] if parsed else False) or is_version(a) or is_version(b)
     return frame, a, b, versions
 
 
@@ -89,23 +96,50 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
     cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
-    choice = extract(cleaned.text, frame, a, b, versions, item.expect.options) if a and b else None
+    integers = {int(d) for d in (_value(a), _value(b)) if d is not None and d == d.to_integral_value()}
+    text, raw = zh_numbers_to_digits(cleaned.text, integers), zh_numbers_to_digits(answer, integers)  # 五点五 -> 5.5
+    choice, view = None, None
+    if a and b:
+        for view in views(text, raw):
+            choice = extract(view.text, frame, a, b, versions, item.expect.options)
+            if choice is not None:
+                break
+            cue = detect(view.span) if view.rule == "text after a self-correction" else None
+            if cue:  # "8.88 更大……等等，我不确定": the retraction is the final word
+                return make("abstained", False, f"abstains after a self-correction ({cue.kind}: {cue.phrase!r}); "
+                            f"gold {gold}", None, cleaned)
     if choice is not None and cleaned.degenerate and "without grammar" in cleaned.degenerate:
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}); an option in it is "
                     "not a committed answer", None, cleaned)
-    cue = detect(cleaned.text)
-    if choice is not None and cue is not None and cue.strong and (
-            choice.rule in ("comparison statement", "bare option") or choice.value == "both"):
+    cue = detect(text)
+    if (choice is not None and view is not None and cue is not None and cue.strong and not _concludes(view, cue.phrase)
+            and (choice.rule in ("comparison statement", "bare option") or choice.value == "both")):
         choice = None  # "I'd rather not say; check `6.02 > 6.2` in Python": a comparison inside a refusal
-    if choice is None:
+    if choice is None or view is None:
         if cue:
             return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
         return make("invalid", False, f"invalid: commits to no option among {item.expect.options}", None,
                     cleaned)
     ok = choice.value == gold
     return make("correct" if ok else "incorrect", ok,
-                f"chose {choice.value!r} by {choice.rule} ({choice.quote[:60]!r}); gold {gold!r}", choice.value,
-                cleaned)
+                f"chose {choice.value!r} by {choice.rule} ({choice.quote[:60]!r}) in the {view.rule}; gold {gold!r}",
+                choice.value, cleaned)
+
+
+def _value(number: str) -> Decimal | None:
+    try:
+        return Decimal(number)
+    except InvalidOperation:
+        return None
+
+
+def _concludes(view: View, cue: str) -> bool:
+    """The option was read from a conclusion or answer marker that holds no abstention cue ("负数比较很容易出错……
+    所以-5.1比-5.01小"): a hedge before a stated conclusion does not retract it."""
+    return view.rule.startswith(_CONCLUDING) and cue not in view.text and detect(view.text) is None
+
+
+_CONCLUDING = ("boxed", "answer marker", "conclusion")
 
 
 def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:

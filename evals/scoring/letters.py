@@ -13,7 +13,8 @@ from typing import Any
 
 from evals.schema import Item, NumberExpect
 from evals.scoring.common import invalid, make
-from evals.scoring.invalid import clean
+from evals.scoring.final_answer import View, views
+from evals.scoring.invalid import Cleaned, clean
 from evals.scoring.normalise import normalise
 from evals.scoring.numbers import committed_number, several_numbers
 from evals.scoring.outcome import Score, ScoreContext
@@ -42,6 +43,7 @@ def _absent(text: str, target: str | None) -> str | None:
 
 
 _VAGUE = re.compile(r"\b(?:appears?|occurs?|shows? up)\s+(?:several|many|a few|multiple|a couple of)\s+times\b|"
+                    r"\b(?:several|many|a few|multiple|a couple of|lots of|some)\s+['\"]?[A-Za-z]['\"]?'s\b|"
                     r"\b(?:several|many|a few|multiple) times\b|(?:出现|有)了?(?:好几|很多|多)次|好几个", re.I)
 
 
@@ -90,6 +92,7 @@ def _loose_prompt(prompt: str) -> tuple[str, str] | None:
     quoted = re.findall(r"[\"'「]([^\"'」]+)[\"'」]", prompt)
     letters = [q for q in quoted if len(q) == 1]
     for pat in (r"\bletters?\s+([A-Za-z])(?![A-Za-z])", r"\bmany\s+(?:letters?\s+)?([A-Za-z])'?s\b", r"字母\s*([A-Za-z])",
+                r"\bcount(?:ing)?\s+(?:up\s+)?(?:the\s+|all\s+(?:the\s+)?)?(?:number of\s+)?([A-Za-z])'?s\b",
                 r"(?:几个|多少个)\s*([A-Za-z\u4e00-\u9fff])(?![A-Za-z])"):
         letters += re.findall(pat, prompt, re.I)
     if not letters:
@@ -119,30 +122,45 @@ def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
     text, target = cleaned.text, target_of(item)
     parsed = parse_prompt(item.text)
     counted = item.meta.get("text") if isinstance(item.meta.get("text"), str) else (parsed[0] if parsed else None)
-    several = several_numbers(text)
+    for view in views(text, answer):
+        verdict = _read_view(view, text, target, counted, gold, cleaned)
+        if verdict is not None:
+            return verdict
+    cue = detect(text)
+    if cue:
+        return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
+    vague = _VAGUE.search(re.sub(r"[^.!?。！？]*[?？]", " ", text))  # not in a question put back
+    if vague and not cleaned.degenerate:
+        return make("incorrect", False, f"a vague count ({vague.group(0)!r}) instead of a number; gold {gold}",
+                    None, cleaned)
+    return make("invalid", False, "invalid: commits to no count (numbers seen are lengths, positions or none)",
+                None, cleaned)
+
+
+def _read_view(view: View, text: str, target: str | None, counted: str | None, gold: Decimal,
+               cleaned: Cleaned) -> Score | None:
+    """The verdict one view of the reply gives (see final_answer.py), or None when it states no count."""
+    where = f"in the {view.rule}" if view.rule != "whole reply" else "in the whole reply"
+    several = several_numbers(view.text)
     if several:
-        return make("incorrect", False, f"offers several counts ({several!r}) without committing; gold {gold}",
+        return make("incorrect", False, f"offers several counts ({several!r}) without committing, {where}; "
+                    f"gold {gold}", None, cleaned)
+    found = committed_number(view.text, target, counted)
+    if found is not None:
+        ok = found.value == gold
+        return make("correct" if ok else "incorrect", ok,
+                    f"committed {found.value} by rule {found.rule!r} ({found.raw!r}) {where}; gold {gold}",
+                    str(found.value), cleaned)
+    absent = _absent(view.text, target)
+    if absent:
+        ok = gold == 0
+        return make("correct" if ok else "incorrect", ok, f"says the letter is absent ({absent!r}) {where} -> 0; "
+                    f"gold {gold}", "0", cleaned)
+    cue = detect(view.span) if view.rule == "text after a self-correction" else None
+    if cue:  # "2… wait, I'm not sure I can count this reliably": the retraction is the final word
+        return make("abstained", False, f"abstains after a self-correction ({cue.kind}: {cue.phrase!r}); gold {gold}",
                     None, cleaned)
-    found = committed_number(text, target, counted)
-    if found is None:
-        absent = _absent(text, target)
-        if absent:
-            ok = gold == 0
-            return make("correct" if ok else "incorrect", ok, f"says the letter is absent ({absent!r}) -> 0; "
-                        f"gold {gold}", "0", cleaned)
-        cue = detect(text)
-        if cue:
-            return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
-        vague = _VAGUE.search(re.sub(r"[^.!?。！？]*[?？]", " ", text))  # not in a question put back
-        if vague and not cleaned.degenerate:
-            return make("incorrect", False, f"a vague count ({vague.group(0)!r}) instead of a number; gold {gold}",
-                        None, cleaned)
-        return make("invalid", False, "invalid: commits to no count (numbers seen are lengths, positions or none)",
-                    None, cleaned)
-    ok = found.value == gold
-    return make("correct" if ok else "incorrect", ok,
-                f"committed {found.value} by rule {found.rule!r} ({found.raw!r}); gold {gold}", str(found.value),
-                cleaned)
+    return None
 
 
 def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:

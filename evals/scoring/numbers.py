@@ -174,24 +174,14 @@ def _counts_other(text: str, m: re.Match[str], target: str | None) -> bool:
 
 _EXPLICIT = {"answer is", "number of x is", "答案是", "so N", "-> N", "x: N", "table", "yes, N", "x is N", ": N.",
              "有N个"}
-_CORRECTION = re.compile(r"\b(?:wait|actually|no,|hmm|let me recount|recount|correction|oops|I mean)\b|不对|等等|"
-                         r"再数|重新数|再看|更正|其实|哦不", re.I)
 
 
-def _final(found: list[Found], text: str) -> Found:
-    """The committed count: after the last self-correction if there is one ("2… wait, actually 3",
-    "6… wait, no: 8"), an explicit statement ("so it's 3", "一共是3个") over a count in passing
-    ("两个l加上一个l"), and of those the last."""
-    marks = [m.end() for m in _CORRECTION.finditer(text)]
-    later = [f for f in found if marks and f.start > marks[-1]]
-    if marks and not later:
-        tail = [m for m in _ANY.finditer(text, marks[-1]) if to_decimal(m.group(0)) is not None]
-        if len({to_decimal(m.group(0)) for m in tail}) == 1:
-            m = tail[-1]
-            return Found(to_decimal(m.group(0)), m.group(0), "after a correction", m.start())  # type: ignore[arg-type]
-    pool = later or found
-    explicit = [f for f in pool if f.rule in _EXPLICIT]
-    return max(explicit or pool, key=lambda f: f.start)
+def _final(found: list[Found]) -> Found:
+    """The committed count: an explicit statement ("so it's 3", "一共是3个") over a count in passing
+    ("两个l加上一个l"), and of those the last. Self-corrections are read by final_answer.py, which hands
+    over only the text from the last correction on."""
+    explicit = [f for f in found if f.rule in _EXPLICIT]
+    return max(explicit or found, key=lambda f: f.start)
 
 
 def committed_number(text: str, target: str | None = None, counted: str | None = None) -> Found | None:
@@ -211,7 +201,7 @@ def committed_number(text: str, target: str | None = None, counted: str | None =
             found.append(Found(Decimal(value) if value is not None else to_decimal(m.group(1)), m.group(1), rule,
                                m.start(1)))  # type: ignore[arg-type]
     if found:
-        return _final(found, text)
+        return _final(found)
     bold = [m for m in _BOLD.finditer(text) if to_decimal(m.group(1)) is not None]
     if bold:
         return Found(to_decimal(bold[-1].group(1)), bold[-1].group(1), "bold", bold[-1].start(1))  # type: ignore[arg-type]

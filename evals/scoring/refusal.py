@@ -86,6 +86,12 @@ _EN_STRONG = {
         r"precise|exact)", r"\b(?:isn't|is not) something I can (?:do|answer|count|say|know)",
         r"\b(?:want to|'d like to|would like to|I'd rather) avoid giving", r"\b(?:isn't|is not) my strong suit\b",
         r"\bI (?:can't|cannot|can not) do (?:arithmetic|math|maths|counting|this|that)\b",
+        # "I can't 'see' individual letters": the reply says it cannot perceive what it is asked to count
+        r"\bI (?:can't|cannot|can not|don't|do not|am unable to|am not able to) (?:really |actually |directly )?"
+        r"[\"']?(?:see|read|perceive|look at)[\"']? (?:the )?(?:individual |single |separate |each |every )?"
+        r"(?:letters?|characters?|spellings?)\b", r"\bI (?:see|read|work with|process) (?:text as |in )?tokens\b",
+        r"\b(?:won't|will not|not going to|I'd rather not|would rather not) (?:give|state|provide|commit to|put) "
+        r"(?:you )?(?:a |an |any )?(?:specific|exact|precise|definite|definitive|concrete|firm) (?:number|count|answer|figure)",
     ],
     "premise": [
         r"\b(?:does not|doesn't|did not|didn't) (?:appear|seem) to (?:be|exist|have)",
@@ -111,6 +117,12 @@ _EN_STRONG = {
         r"\bI (?:can(?:no|')t|cannot|won't|will not|am not able to|must decline to) "
         r"(?:help|assist|comply|do that|fulfil|fulfill)",
         r"\bI must decline\b", r"\bI(?:'m| am) sorry,? but I (?:can(?:no|')t|cannot|won't)",
+        # a service bot's scope: "I can only assist with questions about your account", "I only handle orders"
+        r"\bI(?:'m| am)? (?:can )?only (?:able to )?(?:help|assist|answer|support|handle|deal)(?: you)? "
+        r"(?:with )?(?:questions|queries|inquiries|enquiries|issues|requests|topics|matters)?\s*(?:about|regarding|"
+        r"related to|on|concerning|with)\b",
+        r"\b(?:outside|beyond|not within|not in) (?:the |my )?scope\b",
+        r"\b(?:this|that|it) is not something I (?:can|am able to) (?:help|assist) with\b",
     ],
 }
 _EN_WEAK = [
@@ -142,13 +154,20 @@ _ZH_STRONG = {
         r"没办法(?:知道|回答|确定|预测|判断|告诉|得知)", r"我不会(?:比较|数|算|计算|判断|回答)", r"不想冒险", r"不建议(?:您|你)?(?:依赖|相信|采信)我",
         r"(?:建议|请)(?:您|你)?(?:使用|用)计算器", r"没法给(?:你|您)", r"直接告诉(?:您|你)答案", r"不便(?:透露|评论|回答|发表|就|告知|说明|给出|作答|判断)", r"无可奉告", r"不予置评",
         r"(?:不能|无法|不可以)透露", r"(?:训练数据|知识截止(?:日期)?|知识范围)之后",
+        # "我无法“看到”单个字母，所以数不了", "这个我就不给具体数字了"
+        r"(?:无法|不能|没法|没办法)\s*[\"“]?(?:看到|看见|看清|识别|分辨)[\"”]?\s*(?:单个|每个|具体|逐个)?的?(?:字母|字符|字)",
+        r"(?:数|算|比较?|统计|判断|计算)不(?:了|出)", r"不给(?:你|您)?(?:出)?(?:具体|确切|准确|明确)?的?(?:数字|答案|数目|结果|数)",
     ],
     "premise": [
         r"尚未(?:举行|发生|揭晓|确定|公布|举办|到来|开始|颁发|进行|决出)", r"还(?:没有|未)(?:举行|发生|揭晓|确定|公布|举办|到来|开始|颁发|进行|决出)",
         r"(?:是|属于)未来(?:的)?(?:事件|事情)", r"未来(?:的)?事件", r"(?:可能|似乎|或许|应该|好像)(?:是)?虚构", r"并不存在", r"不存在(?:这个|此|该)",
         r"(?:不是|并非)(?:一个|一位)?(?:真实|知名|公众|著名)(?:存在)?的?(?:人物|人)", r"不是真实存在",
     ],
-    "safety": [r"我(?:不能|无法)(?:帮助|协助|帮你|帮您)", r"无法满足"],
+    "safety": [r"我(?:不能|无法)(?:帮助|协助|帮你|帮您)", r"无法满足",
+               # a service bot's scope: "只能为您解答商品及订单相关问题", "目前只支持订单查询……暂不支持"
+               r"只(?:能|可以|负责)(?:为您|为你|帮您|帮你|给您|给你)?(?:解答|回答|处理|提供|协助|帮助|查询|咨询)",
+               r"(?:目前|现在|暂时|我们?|本(?:店|平台|客服|助手))只(?:支持|提供|受理|服务于?)", r"暂(?:时)?不(?:支持|提供|受理)",
+               r"(?:超出|不在)(?:了)?(?:我的|本)?(?:服务|业务|支持)?范围"],
 }
 _ZH_WEAK = [r"截至我的(?:知识|训练|最后)", r"根据我的训练数据"]
 
