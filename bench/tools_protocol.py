@@ -3,10 +3,12 @@ decimal_compare asked plainly once (the paired reference) and in tools mode once
 suite's `tool_protocol:` block. Prints, per variant and suite, the tool-assisted table's columns
 (evals/tooltable.py: tool-call rate, tool error rate, pass rates, paired Δ with McNemar's exact p).
 
-    .venv/bin/python bench/tools_protocol.py [--limit N] [--variants default,example,...] [--out DIR]
+    .venv/bin/python bench/tools_protocol.py [--every K] [--variants default,turns,...] [--out DIR]
 
-Each run is a real `probity run` (greedy, --provider smollm2, --no-cache) of a copy of the suite file
-whose `tool_protocol:` line is the variant's; the run folders stay under --out (default
+Each run is a real `probity run` (greedy, --provider smollm2, --no-cache) of the generated suite
+(evals/suitegen) with its `tool_protocol:` block replaced by the variant's, and with every K-th
+item only (--every, default 1: all items; the items keep their ids, so plain and tools pair up).
+`kept` is the block the shipped suite carries. The run folders stay under --out (default
 runs/bench-tools-protocol/) so every figure can be re-read with `probity report`. Run it alone: it
 keeps both cores busy for a while.
 """
@@ -14,11 +16,8 @@ keeps both cores busy for a while.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ from evals.profiles import load_profile  # noqa: E402
 from evals.records import Record, read_records  # noqa: E402
 from evals.runner import RunConfig, start_run  # noqa: E402
 from evals.schema import ToolProtocol  # noqa: E402
-from evals.tools import loop  # noqa: E402
+from evals.suitegen import build  # noqa: E402
+from evals.suitegen.dump import dump_suite  # noqa: E402
 from evals.tooltable import tool_table  # noqa: E402
 
 SUITES = ["letter_counts", "decimal_compare"]
@@ -37,64 +37,48 @@ INSTRUCTION = {
     "letter_counts": "Use the python tool to count; do not answer from memory.",
     "decimal_compare": "Use the python tool to compare; do not answer from memory.",
 }
-#: variant name -> the suite's `tool_protocol:` block (the instruction is filled in per suite)
-VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "example": {"example": True},
-    "instruction": {"instruction": True},  # after the question (instruction_in: user, the default)
-    "plain-results": {"results": "plain"},
-    "all": {"example": True, "instruction": True, "results": "plain"},
-}
+VARIANTS = ["default", "instruction", "plain-results", "example", "turns", "kept", "kept+instruction"]
 COLUMNS = ["tool-call rate", "tool error rate", "plain pass", "tools pass", "Δ [95% CI]", "McNemar p", "mean steps",
            "step limit"]
 
 
 def block_for(variant: str, suite: str) -> dict[str, Any]:
-    block = dict(VARIANTS[variant])
-    if block.get("instruction") is True:
-        block["instruction"] = INSTRUCTION[suite]
-    return ToolProtocol(**block).model_dump(exclude_defaults=True)
+    """The variant's `tool_protocol:` block: one switch on top of the old protocol, or the shipped
+    block (`kept`: the suite's worked examples as earlier turns and the `answer` reminder)."""
+    kept = build(suite).get("tool_protocol", {})
+    examples = {"example": True, "examples": kept.get("examples", [])}
+    blocks: dict[str, dict[str, Any]] = {
+        "default": {},
+        "instruction": {"instruction": INSTRUCTION[suite]},
+        "plain-results": {"results": "plain"},
+        "example": examples,  # written out in the system turn
+        "turns": {**examples, "example_in": "turns"},
+        "kept": kept,
+        "kept+instruction": {**kept, "instruction": INSTRUCTION[suite]},
+    }
+    return ToolProtocol(**blocks[variant]).model_dump(exclude_defaults=True)
 
 
-def suite_copy(suite: str, block: dict[str, Any], folder: Path) -> Path:
-    """suites/SUITE.yaml with its `tool_protocol:` line replaced by `block` (same suite name and items)."""
-    lines = (ROOT / "suites" / f"{suite}.yaml").read_text(encoding="utf-8").splitlines()
-    lines = [ln for ln in lines if not ln.startswith("tool_protocol:")]
+def suite_copy(suite: str, block: dict[str, Any], every: int, folder: Path) -> Path:
+    """The generated suite with `block` as its `tool_protocol:` and every `every`-th item only."""
+    data = build(suite)
+    data["items"] = data["items"][::every]
+    data.pop("tool_protocol", None)
     if block:
-        at = next(i for i, ln in enumerate(lines) if ln.startswith("items:"))
-        lines.insert(at, f"tool_protocol: {json.dumps(block, ensure_ascii=False)}")
+        data["tool_protocol"] = block
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{suite}.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(dump_suite(data), encoding="utf-8")
     return path
 
 
-@contextmanager
-def protocol_options(options: ToolProtocol) -> Iterator[None]:
-    """Hand the suite's `tool_protocol:` block to the agent loop for runners that do not pass it yet
-    (the runner imports stream_agents from evals.tools.loop at call time)."""
-    original = loop.stream_agents
-
-    def with_options(*args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("options", options)
-        return original(*args, **kwargs)
-
-    loop.stream_agents = with_options  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        loop.stream_agents = original  # type: ignore[assignment]
-
-
-def run(provider: Any, suite_file: Path, mode: str, out: Path, limit: int | None,
-        options: ToolProtocol) -> tuple[list[Record], float]:
-    """One run (as `probity run SUITE --provider smollm2 --mode MODE --no-cache [--limit N]`, on the
-    already loaded model); its records and wall time."""
+def run(provider: Any, suite_file: Path, mode: str, out: Path) -> tuple[list[Record], float]:
+    """One run (as `probity run SUITE --provider smollm2 --mode MODE --no-cache`, on the already
+    loaded model); its records and wall time."""
     config = RunConfig(suite_args=[str(suite_file)], provider="smollm2", modes=[mode], samples=1, seed=0,
-                       limit=limit, max_steps=4, cache=False)
+                       max_steps=4, cache=False)
     t0 = time.perf_counter()
-    with protocol_options(options):
-        result = start_run(config, out, provider=provider)
+    result = start_run(config, out, provider=provider)
     wall = time.perf_counter() - t0
     if result.manifest.status != "finished":
         raise SystemExit(f"{result.run_dir}: run {result.manifest.status}")
@@ -104,7 +88,7 @@ def run(provider: Any, suite_file: Path, mode: str, out: Path, limit: int | None
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--limit", type=int, default=None, help="only the first N items of each suite")
+    ap.add_argument("--every", type=int, default=1, help="every K-th item of each suite (1: all)")
     ap.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of: {', '.join(VARIANTS)}")
     ap.add_argument("--suites", default=",".join(SUITES))
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-tools-protocol")
@@ -119,13 +103,11 @@ def main() -> None:
     provider = make_provider(load_profile("smollm2"))  # loaded once, shared by every run
     rows = []
     for suite in [s for s in args.suites.split(",") if s]:
-        plain_file = suite_copy(suite, {}, args.out / stamp / "plain")
-        plain, _ = run(provider, plain_file, "plain", args.out / stamp / "runs", args.limit, ToolProtocol())
+        plain_file = suite_copy(suite, {}, args.every, args.out / stamp / "plain")
+        plain, _ = run(provider, plain_file, "plain", args.out / stamp / "runs")
         for variant in variants:
-            block = block_for(variant, suite)
-            suite_file = suite_copy(suite, block, args.out / stamp / variant)
-            tools, wall = run(provider, suite_file, "tools", args.out / stamp / "runs", args.limit,
-                              ToolProtocol(**block))
+            suite_file = suite_copy(suite, block_for(variant, suite), args.every, args.out / stamp / variant)
+            tools, wall = run(provider, suite_file, "tools", args.out / stamp / "runs")
             table = tool_table([*plain, *tools])
             row = table[table["suite"] == suite].iloc[0].to_dict()
             print(f"{variant} {suite}: {row}", file=sys.stderr, flush=True)

@@ -55,6 +55,8 @@ class SuiteEntry(BaseModel):
     items: int
     tools: list[str] = Field(default_factory=list)
     max_new_tokens: int | None = None  # the effective value (suite, else profile); None in older runs
+    # the suite's `text` tool protocol in words (evals.tools.textproto.describe); None without tools
+    tool_protocol: str | None = None
 
 
 class ResumeEntry(BaseModel):

@@ -179,8 +179,10 @@ def manifest_section(runs: list[Run]) -> str:
         for r in runs:
             s = r.manifest.suite(name)
             tokens = f" · max_new_tokens {s.max_new_tokens}" if s is not None and s.max_new_tokens else ""
+            uses_tools = s is not None and s.tool_protocol and "tools" in r.manifest.config.modes
+            protocol = f" · tool protocol: {s.tool_protocol}" if uses_tools else ""
             row.append("–" if s is None else f"v{s.version} · {s.check} · {s.items} items{tokens} · "
-                       f"`{s.sha256[:12]}`")
+                       f"`{s.sha256[:12]}`{protocol}")
         srows.append(row)
     out.append(md_table(srows, ["suite", *(r.label for r in runs)]))
     return "\n".join(out)

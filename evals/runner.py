@@ -299,9 +299,13 @@ def make_cached(provider: Provider, use_cache: bool) -> Provider:
 
 
 def suite_entries(suites: list[LoadedSuite], profile: Profile) -> list[SuiteEntry]:
+    from evals.tools.textproto import describe
+
     return [SuiteEntry(name=ls.suite.name, version=ls.suite.version, check=ls.suite.check, path=str(ls.path),
                        sha256=ls.sha256, items=len(ls.suite.items), tools=ls.suite.tools,
-                       max_new_tokens=suite_params(ls.suite, profile).max_new_tokens) for ls in suites]
+                       max_new_tokens=suite_params(ls.suite, profile).max_new_tokens,
+                       tool_protocol=describe(ls.suite.tool_protocol) if ls.suite.tools else None)
+            for ls in suites]
 
 
 def new_manifest(run_dir: Path, config: RunConfig, suites: list[LoadedSuite], profile: Profile) -> Manifest:

@@ -122,13 +122,28 @@ class SuiteDefaults(_Strict):
     stop: list[str] = Field(default_factory=list)
 
 
+class WorkedExample(_Strict):
+    """One worked example of the `text` tool protocol: a question, the assistant's tool-call turn as
+    the model should write it, what the tool printed, and the final answer."""
+
+    question: str = Field(min_length=1)
+    call: str = Field(min_length=1)  # e.g. "```python\nprint('banana'.lower().count('a'))\n```"
+    result: str
+    answer: str = Field(min_length=1)
+
+
 class ToolProtocol(_Strict):
     """How the `text` tool protocol talks to a model without native tool calling (evals/tools/textproto.py).
     The defaults are the protocol as it was; each option can be switched on alone and measured
     (bench/tools_protocol.py)."""
 
-    # a worked example (a tool call, its result, the answer) in the system turn
+    # worked examples (a tool call, its result, the answer): the suite's `examples`, else built-in ones
     example: bool = False
+    # where they go: written out in the system turn, or as earlier turns of the conversation (user
+    # question, assistant call, results turn, assistant answer) before the item's own turns
+    example_in: Literal["system", "turns"] = "system"
+    # the suite's own worked examples (need `example: true`); none: one built-in example per tool
+    examples: list[WorkedExample] = Field(default_factory=list)
     # an explicit instruction, e.g. "Use the python tool to count; do not answer from memory."
     instruction: str | None = Field(default=None, min_length=1)
     # where the instruction goes: appended to the user's question (SmolLM2-135M follows it there: 12/12
@@ -138,6 +153,16 @@ class ToolProtocol(_Strict):
     # how tool results come back (always as a user turn: SmolLM2's template has no tool role it was
     # trained on): `labelled` "Tool results:\n[python output]\n..." + a reminder; `plain` "Result: 3"
     results: Literal["labelled", "plain"] = "labelled"
+    # the `labelled` turn's last line: "Answer the original question now, or call a tool again if you
+    # must." (`answer-or-call`) or "Answer the original question now." (`answer`: SmolLM2-135M
+    # repeats its call less often after it, bench/tools_protocol.py)
+    reminder: Literal["answer-or-call", "answer"] = "answer-or-call"
+
+    @model_validator(mode="after")
+    def _examples_need_example(self) -> ToolProtocol:
+        if self.examples and not self.example:
+            raise ValueError("`examples` are only used with `example: true`")
+        return self
 
 
 def _known_tool(name: str) -> str:

@@ -3,6 +3,7 @@ worked example in the system turn, the results turn, and a search corpus without
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -15,7 +16,14 @@ from evals.loader import load_suite
 from evals.schema import ToolProtocol
 from evals.tools import Tool, ToolResult, get_tools
 from evals.tools.loop import run_agents
-from evals.tools.textproto import results_message, results_text, system_addendum, with_addendum
+from evals.tools.textproto import (
+    describe,
+    parse_text_calls,
+    results_message,
+    results_text,
+    system_addendum,
+    with_addendum,
+)
 from evals.types import GenParams, Message, Request, Response, ToolCall
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +70,11 @@ def test_the_option_loads_and_defaults_to_the_old_protocol(tmp_path: Path) -> No
     ("tool_protocol:\n  instruction: ''", "x.yaml:5: tool_protocol.instruction:"),
     ("tool_protocol:\n  results: plain\n  exmaple: true", "x.yaml:6: tool_protocol.exmaple:"),
     ("tool_protocol: {instruction: Use code., instruction_in: assistant}", "x.yaml:4: tool_protocol.instruction_in:"),
+    ("tool_protocol:\n  example: true\n  example_in: user", "x.yaml:6: tool_protocol.example_in:"),
+    ("tool_protocol:\n  reminder: please", "x.yaml:5: tool_protocol.reminder:"),
+    ("tool_protocol:\n  examples:\n  - {question: q, call: c, result: '1', answer: '1'}", "x.yaml:4: tool_protocol:"),
+    ("tool_protocol:\n  example: true\n  examples:\n  - {question: q, call: c, answer: '1'}",
+     "x.yaml:7: tool_protocol.examples[0].result:"),
 ])
 def test_a_bad_value_is_exit_2_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   block: str, where: str) -> None:
@@ -125,6 +138,59 @@ def test_the_instruction_follows_the_question_or_ends_the_system_turn(tools: lis
     assert [m.content for m in out[1:]] == ["first", "ok", "second\n" + rule]
 
 
+# -- worked examples as earlier turns ---------------------------------------------------------------
+
+SHOT = {"question": "How many p's are in the word puppy?", "call": "```python\nprint('puppy'.count('p'))\n```",
+        "result": "3", "answer": "3"}
+
+
+def test_worked_examples_as_turns_come_between_the_system_turn_and_the_question(tools: list[Tool]) -> None:
+    options = ToolProtocol(example=True, example_in="turns", examples=[SHOT], reminder="answer")
+    out = with_addendum([Message(role="system", content="Be brief."), Message(role="user", content="Q")], tools,
+                        options)
+    assert [m.role for m in out] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert [m.content for m in out[1:]] == [
+        SHOT["question"], SHOT["call"], "Tool results:\n[python output]\n3\n\nAnswer the original question now.",
+        "3", "Q"]
+    # the system turn explains the tools but shows no example of its own (the turns are the example)
+    assert out[0].content.startswith("Be brief.\n\nYou can use tools")
+    assert "Worked example" not in out[0].content and "Example of a tool call" not in out[0].content
+    # the same examples in the system turn, written out
+    system = system_addendum(tools, options.model_copy(update={"example_in": "system"}))
+    assert f"User: {SHOT['question']}\nAssistant:\n{SHOT['call']}\nUser: Tool results:" in system
+    assert "banana" not in system  # the suite's examples replace the built-in ones
+
+
+def test_the_loop_sends_the_example_turns_every_step(tools: list[Tool]) -> None:
+    provider = Replay({SHOT["question"]: ["```python\nprint('strawberry'.count('r'))\n```", "3"]})
+    request = Request(messages=[Message(role="user", content="count")], params=GenParams(max_new_tokens=32))
+    options = ToolProtocol(example=True, example_in="turns", examples=[SHOT])
+    (result,) = run_agents(provider, [request], tools, "text", options=options)
+    assert result.response.text == "3" and result.stats.tool_calls == 1
+    first, second = (r.messages for r in provider.requests)
+    assert [m.content for m in first[1:]] == [m.content for m in second[1:6]]
+    assert second[5].content == "count" and second[7].content.startswith("Tool results:\n[python output]\n3")
+    # the transcript holds the model's turns only, not the worked examples
+    assert [e.type for e in result.transcript] == ["model", "tool", "model"]
+
+
+@pytest.mark.parametrize("name", ["letter_counts", "decimal_compare"])
+def test_the_shipped_worked_examples_print_what_they_claim(name: str) -> None:
+    """Each example's call, run in the python tool, prints the result the example shows, and no
+    example asks one of the suite's own items."""
+    suite = load_suite(ROOT / "suites" / f"{name}.yaml").suite
+    protocol = suite.tool_protocol
+    assert protocol.example and protocol.example_in == "turns" and len(protocol.examples) >= 3
+    tools = get_tools(suite.tools, None)
+    prompts = {item.prompt for item in suite.items}
+    for example in protocol.examples:
+        (call,) = parse_text_calls(example.call, tools)
+        assert call.name == "python"
+        out = tools[0].run(json.loads(call.arguments))
+        assert out.error is None and out.output.strip() == example.result, example
+        assert example.question not in prompts
+
+
 # -- the results turn ------------------------------------------------------------------------------
 
 def test_plain_results_turn() -> None:
@@ -136,6 +202,12 @@ def test_plain_results_turn() -> None:
     msg = results_message([ToolCall(id="call_1", name="python", arguments="{}")], [ToolResult(output="3\n")],
                           ToolProtocol(results="plain"))
     assert msg.role == "user" and msg.content == "Result: 3"
+
+
+def test_the_answer_reminder_drops_the_invitation_to_call_again() -> None:
+    msg = results_message([ToolCall(id="call_1", name="python", arguments="{}")], [ToolResult(output="3\n")],
+                          ToolProtocol(reminder="answer"))
+    assert msg.content == "Tool results:\n[python output]\n3\n\n\nAnswer the original question now."
 
 
 def test_labelled_results_turn_is_the_old_one() -> None:
@@ -233,3 +305,13 @@ def test_probity_run_passes_the_suite_option_to_the_loop(tmp_path: Path) -> None
     (run_dir,) = out.iterdir()
     (record,) = list(iter_lines(run_dir / "records.jsonl"))
     assert "Use the calculator tool." in record["response"]["text"]
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["suites"][0]["tool_protocol"] == "instruction in the user turn: 'Use the calculator tool.'"
+
+
+def test_the_protocol_in_words() -> None:
+    assert describe(ToolProtocol()) == "default"
+    kept = ToolProtocol(example=True, example_in="turns", examples=[SHOT, SHOT, SHOT], reminder="answer")
+    assert describe(kept) == "3 worked examples as earlier turns; reminder: 'Answer the original question now.'"
+    assert describe(ToolProtocol(example=True, results="plain")) == (
+        "built-in worked examples in the system turn; plain results")

@@ -10,6 +10,7 @@ numbers, where the order flips (Python 3.11 is newer than 3.9): gold by integer 
 from __future__ import annotations
 
 import random
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -130,5 +131,31 @@ def build() -> dict[str, Any]:
         "check": "decimal_compare",
         "tools": ["python", "calculator"],
         "defaults": {"max_new_tokens": 80},
+        "tool_protocol": tool_protocol(items),
         "items": items,
     }
+
+
+#: worked examples for tools mode (question, code, what it prints, answer): the larger and the smaller
+#: decimal, a yes/no in Chinese, a version number (compared as integer tuples); pairs no item compares.
+#: tests/test_tools_protocol.py runs each call in the python tool and checks the printed result.
+TOOL_EXAMPLES = [
+    ("Which is larger: 2.7 or 2.65?", "print(max(2.7, 2.65))", "2.7", "2.7"),
+    ("Which is smaller, 5.3 or 5.25?", "print(min(5.3, 5.25))", "5.25", "5.25"),
+    ("3.4 比 3.25 小吗？请回答是或否。", "print('是' if 3.4 < 3.25 else '否')", "否", "否"),
+    ("Is Node 6.3 a newer version than Node 6.12? Answer yes or no.",
+     "print('yes' if (6, 3) > (6, 12) else 'no')", "no", "no"),
+]
+
+
+def tool_protocol(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The suite's `tool_protocol:` block: worked examples as earlier turns (bench/tools_protocol.py
+    measured it against the other options on the embedded model)."""
+    compared = {frozenset((str(it["meta"]["a"]), str(it["meta"]["b"]))) for it in items}
+    examples = []
+    for question, code, printed, answer in TOOL_EXAMPLES:
+        if frozenset(re.findall(r"\d+\.\d+", question)) in compared:
+            raise ValueError(f"decimal_compare: worked example {question!r} compares an item's pair")
+        examples.append({"question": question, "call": f"```python\n{code}\n```", "result": printed,
+                         "answer": answer})
+    return {"example": True, "example_in": "turns", "examples": examples, "reminder": "answer"}

@@ -152,5 +152,29 @@ def build() -> dict[str, Any]:
         "check": "letter_counts",
         "tools": ["python", "calculator"],
         "defaults": {"max_new_tokens": 80},
+        "tool_protocol": tool_protocol(items),
         "items": items,
     }
+
+
+#: worked examples for tools mode (question, text, character): words and strings no item counts in
+TOOL_EXAMPLES = [
+    ("How many p's are in the word puppy?", "puppy", "p"),
+    ("“大大小小大”里有几个“大”字？", "大大小小大", "大"),
+    ("How many times does the letter 'a' appear in 'papaya'?", "papaya", "a"),
+]
+
+
+def tool_protocol(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The suite's `tool_protocol:` block: worked examples as earlier turns (bench/tools_protocol.py
+    measured it against the other options on the embedded model), each answer computed by str.count."""
+    counted = {str(it["meta"]["text"]).lower() for it in items}
+    examples = []
+    for question, text, char in TOOL_EXAMPLES:
+        if text.lower() in counted:
+            raise ValueError(f"letter_counts: worked example {text!r} is also an item")
+        method = ".lower().count" if char.isascii() else ".count"  # Chinese has no case
+        code = f"print({text!r}{method}({char!r}))"
+        examples.append({"question": question, "call": f"```python\n{code}\n```",
+                         "result": str(text.lower().count(char)), "answer": str(text.lower().count(char))})
+    return {"example": True, "example_in": "turns", "examples": examples, "reminder": "answer"}
