@@ -28,7 +28,7 @@ from evals.schema import Item
 from evals.scoring import ScoreContext, score
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "reports" / "runs" / "20261123-022715-smollm2-rescored-1-rescored-1-rescored-1"
+BASELINE = ROOT / "reports" / "runs" / "20261202-062238-smollm2"
 CTX = ScoreContext(identity=Identity(names=["SmolLM2"], makers=["Hugging Face"]), knowledge_cutoff="2024-06")
 
 BIOS = """\

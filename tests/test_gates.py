@@ -188,7 +188,7 @@ def test_run_with_gate_junit_and_report_end_to_end(tmp_path: Path, monkeypatch: 
     assert summary.read_text().count("## probity: ") == 2
 
 
-BASELINE_RUN = ROOT / "reports" / "runs" / "20261123-022715-smollm2-rescored-1-rescored-1-rescored-1"
+BASELINE_RUN = ROOT / "reports" / "runs" / "20261202-062238-smollm2"
 
 
 def test_shipped_gates_pass_on_the_baseline_and_catch_a_regression(tmp_path: Path,
