@@ -315,3 +315,21 @@ def test_the_protocol_in_words() -> None:
     assert describe(kept) == "3 worked examples as earlier turns; reminder: 'Answer the original question now.'"
     assert describe(ToolProtocol(example=True, results="plain")) == (
         "built-in worked examples in the system turn; plain results")
+
+
+def test_the_committed_baseline_shows_the_kept_protocol_working_on_letter_counts() -> None:
+    """README ("Closing the loop"): with the shipped worked examples SmolLM2-135M calls the python tool on
+    letter_counts and gains significantly; the baseline's manifest names the protocol it ran with."""
+    from evals.manifest import read_manifest
+    from evals.records import read_records
+    from evals.tooltable import tool_table
+
+    run = ROOT / "reports" / "runs" / "20261202-062238-smollm2"
+    entry = read_manifest(run).suite("letter_counts")
+    assert entry is not None and entry.tool_protocol is not None
+    assert entry.tool_protocol.startswith("3 worked examples as earlier turns")
+    table = tool_table(read_records(run))
+    row = table[table["suite"] == "letter_counts"].iloc[0]
+    assert row["n pairs"] == 202
+    assert row["tool-call rate"].startswith("1.00 (202/202)")
+    assert float(row["McNemar p"]) < 1e-6 and row["Δ [95% CI]"].startswith("+0.57")
