@@ -12,7 +12,7 @@ from typing import Any
 
 from evals.schema import ChoiceExpect, Item
 from evals.scoring.choice import NUM_RE, extract
-from evals.scoring.common import invalid, make
+from evals.scoring.common import invalid, make, retraction
 from evals.scoring.final_answer import View, views
 from evals.scoring.invalid import clean
 from evals.scoring.normalise import normalise
@@ -104,10 +104,9 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
             choice = extract(view.text, frame, a, b, versions, item.expect.options)
             if choice is not None:
                 break
-            cue = detect(view.span) if view.rule == "text after a self-correction" else None
-            if cue:  # "8.88 更大……等等，我不确定": the retraction is the final word
-                return make("abstained", False, f"abstains after a self-correction ({cue.kind}: {cue.phrase!r}); "
-                            f"gold {gold}", None, cleaned)
+            retracted = retraction(view, gold, cleaned)  # "8.88 更大……等等，我不确定"
+            if retracted:
+                return retracted
     if choice is not None and cleaned.degenerate and "without grammar" in cleaned.degenerate:
         return make("invalid", False, f"invalid: degenerate text ({cleaned.degenerate}); an option in it is "
                     "not a committed answer", None, cleaned)

@@ -27,6 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: the view that is the whole text from the last self-correction on
+CORRECTED_TAIL = "text after a self-correction"
+
 
 @dataclass(frozen=True)
 class View:
@@ -183,7 +186,7 @@ def views(text: str, raw: str | None = None) -> list[View]:
         start = max([_sentence_start(text, at), *(m.end() for m in re.finditer(r"[,，:：;；-]\s|…|\.\.\.", text[:at]))])
         start += len(_INTERJECTION.match(text[start:]).group(0))  # "No wait: …" is not a "no"
         tail = text[start:]
-        out += [View(f"{v.rule} after a self-correction".replace("whole reply after", "text after"), v.text,
+        out += [View(CORRECTED_TAIL if v.rule == "whole reply" else f"{v.rule} after a self-correction", v.text,
                      start + v.start, corrected=True) for v in _ladder(tail, raw) if v.text.strip()]
     return out + _ladder(text, raw)
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from evals.schema import Item, NumberExpect
-from evals.scoring.common import invalid, make
+from evals.scoring.common import invalid, make, retraction
 from evals.scoring.final_answer import View, views
 from evals.scoring.invalid import Cleaned, clean
 from evals.scoring.normalise import normalise
@@ -156,11 +156,7 @@ def _read_view(view: View, text: str, target: str | None, counted: str | None, g
         ok = gold == 0
         return make("correct" if ok else "incorrect", ok, f"says the letter is absent ({absent!r}) {where} -> 0; "
                     f"gold {gold}", "0", cleaned)
-    cue = detect(view.span) if view.rule == "text after a self-correction" else None
-    if cue:  # "2… wait, I'm not sure I can count this reliably": the retraction is the final word
-        return make("abstained", False, f"abstains after a self-correction ({cue.kind}: {cue.phrase!r}); gold {gold}",
-                    None, cleaned)
-    return None
+    return retraction(view, gold, cleaned)
 
 
 def default_expect(row: dict[str, Any], cutoff: str | None) -> dict[str, Any]:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from evals.scoring.numbers import zh_to_int
+from evals.scoring.numbers import ZH_DIGITS, zh_to_int
 
-_DIGIT = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
-          "八": "8", "九": "9"}
 _INT = "零〇一二两三四五六七八九十百"
 _DECIMAL = re.compile(rf"(负)?([{_INT}]+)点([零〇一二三四五六七八九]+)")
 _INTEGER = re.compile(rf"(负)?(?<![{_INT}点])([{_INT}]+)(?![{_INT}]|点[零〇一二三四五六七八九])")
@@ -24,7 +22,7 @@ def _decimal(m: re.Match[str]) -> str:
     whole = zh_to_int(m.group(2))
     if whole is None:
         return m.group(0)
-    return ("-" if m.group(1) else "") + f"{whole}." + "".join(_DIGIT[c] for c in m.group(3))
+    return ("-" if m.group(1) else "") + f"{whole}." + "".join(str(ZH_DIGITS[c]) for c in m.group(3))
 
 
 def zh_numbers_to_digits(text: str, integers: Collection[int] = ()) -> str:

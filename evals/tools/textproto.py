@@ -68,8 +68,10 @@ def worked_example(tools: list[Tool], options: ToolProtocol | None = None) -> st
 
 def example_turns(tools: list[Tool], options: ToolProtocol) -> list[Message]:
     """The worked examples as earlier turns of the conversation (`example_in: turns`): for each, the
-    question, the assistant's call, the results turn and the assistant's answer."""
+    question, the assistant's call, the results turn and the assistant's answer; none otherwise."""
     turns: list[Message] = []
+    if not (options.example and options.example_in == "turns"):
+        return turns
     for ex in _examples(tools, options):
         turns += [Message(role="user", content=ex.question), Message(role="assistant", content=ex.call),
                   Message(role="user", content=_results_turn(ex, tools, options)),
@@ -84,7 +86,7 @@ def system_addendum(tools: list[Tool], options: ToolProtocol | None = None) -> s
         lines.append(f"- {tool.name}: {tool.text_syntax}\n  {tool.description}")
     lines.append("The results come back in the next message. When you know the answer, reply with the "
                  "answer only and no tool call. If the tools do not give you the answer, say that you do not know.")
-    as_turns = options.example and options.example_in == "turns" and bool(_examples(tools, options))
+    as_turns = bool(example_turns(tools, options))
     written = worked_example(tools, options) if options.example and not as_turns else ""
     if written:
         lines.append(written)
@@ -109,7 +111,7 @@ def with_addendum(messages: list[Message], tools: list[Tool], options: ToolProto
             asked = messages[last].content.rstrip()
             messages = [*messages[:last], messages[last].model_copy(update={"content": f"{asked}\n{options.instruction}"}),
                         *messages[last + 1:]]
-    shots = example_turns(tools, options) if options.example and options.example_in == "turns" else []
+    shots = example_turns(tools, options)
     if messages and messages[0].role == "system":
         first = messages[0].model_copy(update={"content": f"{messages[0].content}\n\n{addendum}".strip()})
         return [first, *shots, *messages[1:]]
