@@ -121,7 +121,6 @@ class Runner:
         self.breaker = CircuitBreaker(breaker)
         self.ctx = ScoreContext(identity=profile.identity, knowledge_cutoff=profile.knowledge_cutoff)
         self._tools: dict[str, list[Any]] = {}
-        #: after each answer, ask in a follow-up turn for a 0-100 confidence (`Confidence.verbal`)
 
     # -- tools mode ---------------------------------------------------------------------------
     def tools_for(self, loaded: LoadedSuite) -> list[Any]:
