@@ -37,7 +37,7 @@ def answers_focus(answer: str, prompt: str) -> bool:
     m = _FOCUS_EN.search(prompt) or _FOCUS_ZH.search(prompt)
     if not m:
         return False
-    word = m.group(1).lower().rstrip("s")
+    word = next(g for g in m.groups() if g).lower().rstrip("s")
     if word == "year" or word == "年":
         return bool(re.search(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)", answer))
     if word not in answer.lower():

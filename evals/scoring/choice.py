@@ -20,6 +20,7 @@ BIG = r"(?:greater|larger|bigger|higher|more|newer|later|more recent|greatest|la
 SMALL = r"(?:smaller|less|lesser|lower|older|earlier|smallest|least|lowest|oldest|earliest)"
 ZH_BIG = r"(?:大|更大|较大|新|更新|较新|晚|更晚|高)"
 ZH_SMALL = r"(?:小|更小|较小|旧|更旧|较旧|早|更早|低)"
+_PARTICLE = r"(?:吧|啦|呀|哦|呢|嘛|啊|的|～|~)"
 _ZH_END = r"(?=[\s。，,.!！～~;；)）]|版本|那个|数|哦|呢|啊|呀|吧|$)"  # "8.0.12是更新的版本", "〇点三为大。"
 
 
@@ -59,7 +60,7 @@ def option_for(raw: str, options: list[str], versions: bool) -> str | None:
 def _relation(text: str, options: list[str], versions: bool) -> tuple[str, str, str, str] | None:
     """First comparison statement between numbers: (left option|None, op '>'/'<'/'=', right option|None, quote)."""
     num = NUM_RE.pattern
-    filler = r"(?:\s+(?:is|was|are|seems|appears|would be)?\s*(?:indeed|actually|definitely|clearly|also|still|"
+    filler = r"(?:\s+(?:is|was|are|seems|appears|would be|should be|must be|might be|could be)?\s*(?:indeed|actually|definitely|clearly|also|still|"
     filler += r"approximately|about|slightly|much|far|a bit|a little|\S+ times)?)*\s*"
     pats = [
         (rf"({num}){filler}(?:is\s+)?(not\s+)?(?:a\s+)?{BIG}\s+(?:than|version than|release than)\s+"
@@ -113,10 +114,10 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("answer", rf"(?:→|=>|->|⇒)\s*\**({num})\**\s*$"),
         ("big", rf"the\s+{BIG}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
         ("small", rf"the\s+{SMALL}\s+(?:[\w.]+\s+){{0,4}}?(?:is|would be|:)\s*(?:[\w.]+\s+)?\**({num})"),
-        ("big", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
+        ("big", rf"({num})\**,?\s+(?:\w+\s+)?(?:is|was|would be|should be|must be|seems(?: like)?|looks(?: like)?)\s+(?:the\s+)?(?:\w+\s+)?{BIG}\b(?!\s+than)"),
         ("big", rf"({num})\**\s+(?:came out|was released|released|shipped)\s+(?:later|more recently)\b"),
         ("small", rf"({num})\**\s+(?:came out|was released|released|shipped)\s+(?:earlier|first)\b"),
-        ("small", rf"({num})\**\s+(?:\w+\s+)?(?:is|was|would be|should be|must be)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
+        ("small", rf"({num})\**,?\s+(?:\w+\s+)?(?:is|was|would be|should be|must be|seems(?: like)?|looks(?: like)?)\s+(?:the\s+)?(?:\w+\s+)?{SMALL}\b(?!\s+than)"),
         ("big", rf"(?:较大|更大|最大|(?<!一样)(?<!同样)(?<!一般)大)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("small", rf"(?:较小|更小|最小|(?<!一样)(?<!同样)(?<!一般)小)的(?:数|数字|是|版本|那个)?\s*(?:是|为)?\s*(?:\S{{0,10}}\s)?({num})"),
         ("big", rf"(?:较新|更新|最新)的(?:版本)?\s*(?:是|为)?\s*(?:\S{{0,12}}\s)?({num})"),
@@ -125,8 +126,8 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
         ("small", rf"({num})\s*(?:好像|似乎|应该|可能|才|要)?\s*(?:更小|较小|小一些|更旧|较旧)"),
         ("big", rf"({num})\s*(?:才|就|则)?\s*(?:是|为)\s*(?:更|较|最|比较)?(?:大|新|晚)(?:的|者|一些|一点|些)?{_ZH_END}"),
         ("small", rf"({num})\s*(?:才|就|则)?\s*(?:是|为)\s*(?:更|较|最|比较)?(?:小|旧|早)(?:的|者|一些|一点|些)?{_ZH_END}"),
-        ("big", rf"(?<!比)(?<!比\s)({num})\s*大(?![于])(?:吧|。|,|，|!|！|\s|$)"),
-        ("small", rf"(?<!比)(?<!比\s)({num})\s*小(?![于])(?:吧|。|,|，|!|！|\s|$)"),
+        ("big", rf"(?<!比)(?<!比\s)({num})\s*[大新](?![于])(?:{_PARTICLE}|。|,|，|!|！|\s|$)"),
+        ("small", rf"(?<!比)(?<!比\s)({num})\s*[小旧](?![于])(?:{_PARTICLE}|。|,|，|!|！|\s|$)"),
         ("big", rf"{BIG}\s*[:：=]\s*\**\s*({num})"),
         ("small", rf"{SMALL}\s*[:：=]\s*\**\s*({num})"),
         ("lead", rf"^\s*{_HEDGE_HEAD}(?:是\s*)?(?:[A-Za-z]+\s+)?\**({num})\**\s*(?:-|—|,|，|\(|吧|啦|呀|哦|呢|嘛|～|~|。|!|！|\.\s|\.$|$|\n|"
@@ -152,7 +153,7 @@ def _designation(text: str, options: list[str], versions: bool) -> tuple[str, st
 
 
 NONCOMMITTAL = re.compile(r"也可能是|也可以说|可能的答案|不能一概而论|另一些角度|\bdepends on (?:the )?context\b|都(?:比较|很|挺)?(?:大|小)(?!于)|\bpossible answers?\b|\boptions?:|\bit depends\b|\beither (?:one )?(?:could|can|might|may)\b|\beither -?[\d.]+ or -?[\d.]+|^\W*depends\b|\bit(?:'s| is) either\b|\bdepend(?:s|ing) "
-                           r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有可能|取决于你怎么", re.I)
+                           r"(?:a bit )?on how\b|各有道理|两种说法都对|都对|都有道理|都说得通|都有可能|取决于你怎么", re.I)
 _YES = r"(?:yes|yeah|correct|true|i think so|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|i don't think so|i do not think so|否|不是|不对|不|没有|错误)"
 
@@ -171,7 +172,7 @@ def yes_no_answer(text: str) -> tuple[str, str] | None:
     if m:
         word = m.group(1)
         return ("no" if re.fullmatch(_NO, word) else "yes"), m.group(0)
-    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答曰|答|so|thus|therefore|所以|因此|故)[:：,，\s\"'“*]*"
+    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答曰|答|so|thus|therefore|but|所以|因此|故|不过|但是?)[:：,，\s\"'“*]*"
                             rf"{_HEDGE_HEAD}[\"'“*]*"
                             rf"({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", text, re.I))
     if hits:
@@ -261,7 +262,8 @@ def extract(text: str, frame: str | None, a: str, b: str, versions: bool = False
 
 
 def _says_equal(text: str) -> bool:
-    return bool(re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b(?!\s*\?)|"
+    """Equal, or as good as ("差不多", "about the same": for two different numbers, a wrong answer)."""
+    return bool(re.search(r"(?<!not )(?<!n't )\b(?:equal|the same|same value|identical)\b(?!\s*\?)|差不多|不相上下|"
                           r"(?<!不)(?<!不是)(?:相等|一样大|一样|相同|等值)(?!吗|么|\?|[^。，,.!！]{0,6}[?？吗])", text, re.I))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from evals.scoring.degenerate import salad, strewn
+from evals.scoring.invalid import new_content
 from evals.scoring.text import has_cjk, years_in
 
 _BIO_EN = re.compile(
@@ -91,9 +92,15 @@ def without_salad(clause: str) -> str:
     return "，".join(s for s in _SEGMENT.split(clause) if s.strip() and not salad(s))
 
 
+# a clause that breaks off after its copula, article or preposition ("Marguerite Okonjo-Blythe is a", left
+# when a phrase loop "is a is a is a …" is collapsed) states nothing
+_DANGLING = re.compile(r"(?:\b(?:is|was|are|were|a|an|the|of|in|at|as|and|by|to|born)|是|一位|一名|一个|的|在)\W*$", re.I)
+
+
 def specific_bio_claim(clause: str, prompt: str) -> bool:
-    """The stricter reading for degenerate answers (see above)."""
-    if not bio_claim(clause):
+    """The stricter reading for degenerate answers (see above). Word salad recombined from the question's
+    own words ("Mikkel Ostrander was born in the sculptor of the born was") adds nothing and claims nothing."""
+    if not bio_claim(clause) or _DANGLING.search(clause) or not new_content(clause, prompt):
         return False
     segments = [s.strip() for s in _SEGMENT.split(clause) if s.strip() and not salad(s)]
     if not has_cjk(clause):
@@ -164,7 +171,7 @@ _CONTEXT_EN = re.compile(
     r"if (?!I remember|I recall|memory serves)|once|when|historically|factors?|depend\w*|every|each|annual\w*|past|previous|recent|instead|"
     r"wish|unlike|such as|for example|e\.g\.)\b", re.I)
 # ("if I remember correctly it was Italy" answers; "if Brazil reach the final" does not: only the second is context)
-_ANSWER_ZH = re.compile(r"答案(?:是|为|[:：])|获得|赢得|夺冠|夺得|冠军(?:是|为|[:：])|获胜|当选|击败|战胜|授予(?:了)?|得主(?:是|为|[:：])|"
+_ANSWER_ZH = re.compile(r"答案(?:是|为|[:：])|获得|赢得|夺冠|夺得|冠军(?:是|为|[:：])|获胜|当选|击败|战胜|授予(?:了)?|(?:颁|颁发|授)给了?|得主(?:是|为|[:：])|"
                         r"收盘|价格(?:是|为)|收于|收在|达到|(?:为|达|约|是)\s*\d|是\s*[《“\"「]")
 _CONTEXT_ZH = re.compile(r"可能会|或许|通常|一般|往往|热门|候选(?!人)|有望|预计|届时|将(?:由|在|于)|举办|举行|公布|"
                          r"颁发|实力|取决于|影响|因素|每年|历届|以往|过去|比如|例如|如果(?!我?没记错)|一旦|等到|关注|需要|注意|"
@@ -229,6 +236,16 @@ def other_years(clause: str, prompt: str) -> bool:
     return bool(asked and said) and not asked & said
 
 
+def _asked_title_is(clause: str, prompt: str) -> re.Match[str] | None:
+    """"2030年时代年度人物是埃隆马斯克" for "…年度人物是谁？": the title the question asks about, then 是/为 and a
+    name; a Chinese "who is the X" question is answered by "X 是 Y" without a result verb."""
+    asked = re.search(r"([\u4e00-\u9fff]{2,8}?)(?:是|为)(?:谁|哪位|哪个人|哪一位)", prompt)
+    if not asked:
+        return None
+    title = asked.group(1)[-4:]
+    return re.search(re.escape(title) + r"(?:是|为)\s*(?![谁哪什])[\u4e00-\u9fffA-Za-z·]{2,}", clause)
+
+
 def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bool:
     c = clause.strip()
     if re.search(r"\b(?:unknown|tbd|tba|n/a|not yet (?:known|decided|determined))\b|未知|待定|尚未确定", c, re.I):
@@ -243,7 +260,8 @@ def _answer_piece(clause: str, prompt: str, other_years_are_context: bool) -> bo
         return False
     if _mostly_chinese(c):
         hosting = re.search(r"举办|举行|主办", prompt)
-        answer = _ANSWER_ZH.search(c) or (hosting and re.search(r"举办|举行|主办", c))
+        answer = (_ANSWER_ZH.search(c) or (hosting and re.search(r"举办|举行|主办", c))
+                  or _asked_title_is(c, prompt))
         if not answer or context(c, prompt) or _NOT_CLAIM_ZH.search(c) or re.search(r"谁|哪|什么", c):
             return False
         if re.search(r"\d", answer.group(0)):  # "问的是2030年": a number only answers when the question lacks it

@@ -13,6 +13,7 @@ from typing import Any
 from evals.schema import ChoiceExpect, Item
 from evals.scoring.choice import NUM_RE, extract
 from evals.scoring.common import invalid, make, retraction
+from evals.scoring.comparatives import option_core, plain
 from evals.scoring.final_answer import View, views
 from evals.scoring.invalid import clean
 from evals.scoring.normalise import normalise
@@ -25,24 +26,24 @@ EQUAL = "equal"
 
 
 def frame_of(prompt: str) -> str | None:
-    p = normalise(prompt).lower()
+    p = plain(normalise(prompt)).lower()
     if re.search(r"^\s*(?:is|are|does)\b.*\b(?:equal|the same)\b|(?:等于|相等|一样大?|相同).{0,16}吗|吗.{0,4}$(?<=相等吗)", p):
         return "eq"
     if re.search(r"^\s*(?:is|does)\b|吗[？?]?|\?\s*answer yes or no|是或否|对吗|是不是|是否", p):
-        if re.search(r"greater|larger|bigger|higher|newer|later|大于|比.*大|更新|晚", p):
+        if re.search(r"greater|larger|bigger|higher|newer|later|\bmore\b|大于|比.*大|更新|晚", p):
             return "gt"
-        if re.search(r"less|smaller|lower|older|earlier|小于|比.*小|更旧|早", p):
+        if re.search(r"less|fewer|smaller|lower|older|earlier|小于|比.*小|更旧|早", p):
             return "lt"
-    if re.search(r"larger|bigger|greater|higher|newer|later|more recent|哪个大|更大|较大|更新|较新", p):
+    if re.search(r"larger|bigger|greater|higher|newer|later|\bmore\b|哪.?[大新晚]|更大|较大|更新|较新", p):
         return "larger"
-    if re.search(r"smaller|less|lower|older|earlier|哪个小|更小|较小|更旧", p):
+    if re.search(r"smaller|less|fewer|lower|older|earlier|哪.?[小旧早]|更小|较小|更旧", p):
         return "smaller"
     return None
 
 
 def parse_prompt(prompt: str) -> tuple[str, str, str, bool] | None:
     """(frame, a, b, versions) from a comparison question, or None."""
-    prompt = zh_numbers_to_digits(normalise(prompt))
+    prompt = plain(zh_numbers_to_digits(normalise(prompt)))
     nums = [m.group(0) for m in NUM_RE.finditer(prompt)]
     frame = frame_of(prompt)
     if len(nums) != 2 or frame is None:
@@ -80,8 +81,8 @@ def _question(item: Item) -> tuple[str | None, str, str, bool]:
     parsed = parse_prompt(item.text)
     frame = next((t for t in item.tags if t in ("larger", "smaller", "gt", "lt", "eq")), None)
     frame = frame or (parsed[0] if parsed else frame_of(item.text))
-    numeric = [o for o in expect.options if NUM_RE.fullmatch(o)]
-    nums = [m.group(0) for m in NUM_RE.finditer(zh_numbers_to_digits(normalise(item.text)))]
+    numeric = [option_core(o) for o in expect.options if NUM_RE.fullmatch(option_core(o))]
+    nums = [m.group(0) for m in NUM_RE.finditer(plain(zh_numbers_to_digits(normalise(item.text))))]
     a, b = str(item.meta.get("a", "")), str(item.meta.get("b", ""))
     if not (a and b):
         a, b = (parsed[1], parsed[2]) if parsed else (numeric[:2] if len(numeric) >= 2 else (nums + ["", ""])[:2])
@@ -91,17 +92,22 @@ def _question(item: Item) -> tuple[str | None, str, str, bool]:
 
 def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
     assert isinstance(item.expect, ChoiceExpect)
-    gold = item.expect.answer
+    gold = option_core(item.expect.answer)  # "1.2 liters" -> "1.2": answers are read with their units removed
+    options = [option_core(o) for o in item.expect.options]
     frame, a, b, versions = _question(item)
+    if set(options) != {"yes", "no"} and frame in ("gt", "lt", "eq"):
+        # "Are 3.70 and 3.7 the same, or is one larger?" with options [3.70, 3.7, equal]: a choice, not yes/no
+        frame = "smaller" if frame == "lt" else "larger"
     cleaned = clean(answer, item.text, item.system)
     if cleaned.invalid:
         return invalid(cleaned)
     integers = {int(d) for d in (_value(a), _value(b)) if d is not None and d == d.to_integral_value()}
-    text, raw = zh_numbers_to_digits(cleaned.text, integers), zh_numbers_to_digits(answer, integers)  # 五点五 -> 5.5
+    text = plain(zh_numbers_to_digits(cleaned.text, integers))  # 五点五 -> 5.5; "$1.09 is cheaper" -> "1.09 is smaller"
+    raw = plain(zh_numbers_to_digits(answer, integers))
     choice, view = None, None
     if a and b:
         for view in views(text, raw):
-            choice = extract(view.text, frame, a, b, versions, item.expect.options)
+            choice = extract(view.text, frame, a, b, versions, options)
             if choice is not None:
                 break
             retracted = retraction(view, gold, cleaned)  # "8.88 更大……等等，我不确定"
@@ -117,7 +123,7 @@ def score_decimal(item: Item, answer: str, ctx: ScoreContext) -> Score:
     if choice is None or view is None:
         if cue:
             return make("abstained", False, f"abstains ({cue.kind}: {cue.phrase!r}); gold {gold}", None, cleaned)
-        return make("invalid", False, f"invalid: commits to no option among {item.expect.options}", None,
+        return make("invalid", False, f"invalid: commits to no option among {options}", None,
                     cleaned)
     ok = choice.value == gold
     return make("correct" if ok else "incorrect", ok,

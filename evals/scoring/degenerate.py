@@ -72,8 +72,20 @@ def strewn(text: str) -> str | None:
     return " ".join(x.strip() for x in lone[:4]) if len(lone) >= 5 else None
 
 
+# a reasoning block with nothing in it and nothing after it ("<think>\n\n</think>"): the model stopped
+# before it wrote anything (normalise drops a think block only when an answer follows it)
+_EMPTY_THINK = re.compile(r"^\s*(?:<(think|thinking|reasoning)>\s*</\1>\s*)+$", re.I)
+
+
+def empty_reasoning(text: str) -> bool:
+    """The reply is only empty reasoning tags."""
+    return bool(_EMPTY_THINK.match(text))
+
+
 def degenerate(text: str, looped: bool = False) -> str | None:
     """Why the text reads as degenerate (loop, repeated fragments, salad), or None."""
+    if empty_reasoning(text):
+        return "an empty reasoning block and no answer"
     if looped:
         return "repetition loop"
     share = repeated_share(text)

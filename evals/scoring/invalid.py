@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evals.scoring.answer_form import cut_continuation, expand_letters, json_answer
 from evals.scoring.degenerate import degenerate
 from evals.scoring.normalise import normalise
 from evals.scoring.text import collapse_loops, nfkc, sentences, similar, squash
@@ -27,8 +28,8 @@ class Cleaned:
 
 
 _ECHO_STOP = {"the", "a", "an", "answer", "is", "are", "was", "of", "to", "in", "what", "which", "who", "how", "here",
-              "it", "this", "that", "be", "s", "you", "your", "me", "my", "please", "question", "and", "or", "i", "ok"}
-_ECHO_FILLER = set("一个名家位支的了是为在你我他她它们吗呢吧啊呀哦这那么什谁哪几多少")
+              "it", "this", "that", "be", "s", "you", "your", "me", "my", "please", "question", "and", "or", "i", "ok", "q"}
+_ECHO_FILLER = set("一个名家位支的了是为在你我他她它们吗呢吧啊呀哦这那么什谁哪几多少问")  # 问: "问：…？" restates
 _YES_NO_START = re.compile(r"^\W*(?:yes|no|yeah|nope|是的|不是|对|否|不)(?:\b|[，,。.!！\s])", re.I)
 
 
@@ -66,6 +67,7 @@ def clean(answer: str, prompt: str, system: str | None = None) -> Cleaned:
     prompt = normalise(prompt)
     system = normalise(system) if system else system
     text = text.rstrip("\u0000").replace("\u0000", "\ufffd").strip()  # a cut multibyte char at the end is harmless
+    text = expand_letters(json_answer(cut_continuation(text)), prompt)
     if not text:
         return Cleaned("", "empty answer")
     if text.count("\ufffd") >= 3:

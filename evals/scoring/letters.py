@@ -16,7 +16,7 @@ from evals.scoring.common import invalid, make, retraction
 from evals.scoring.final_answer import View, views
 from evals.scoring.invalid import Cleaned, clean
 from evals.scoring.normalise import normalise
-from evals.scoring.numbers import committed_number, several_numbers
+from evals.scoring.numbers import committed_number, several_numbers, zh_to_int
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import detect
 from evals.scoring.registry import Check, NoDefault, register
@@ -55,6 +55,13 @@ def target_of(item: Item) -> str | None:
     return parsed[1] if parsed else None
 
 
+# a quoted phrase of several words is counted as a whole: "How many a's are in the phrase 'banana split'?",
+# "How many l's are there in "hello world"?" (the single-word forms below stop at a space)
+_PHRASE = re.compile(r"\bhow many\s+(?:letters?\s+)?['\"]?([A-Za-z])['\"]?s?\s+(?:are|is)\s+(?:there\s+)?in\s+"
+                     r"(?:the\s+(?:phrase|string|sentence|name|title|words|text|expression)\s+)?"
+                     r"(['\"])([A-Za-z][^'\"]*\s[^'\"]*[A-Za-z])\2", re.I)
+
+
 def parse_prompt(prompt: str) -> tuple[str, str] | None:
     """(text, character) from a letter-count question, in the phrasings the suite and common users use."""
     pats = [
@@ -72,6 +79,9 @@ def parse_prompt(prompt: str) -> tuple[str, str] | None:
         r"[“\"]([^”\"]+)[”\"]中有多少个[“\"]([^”\"])[”\"]",
     ]
     prompt = re.sub(r"\b([A-Za-z])'s\b", r"\1s", normalise(prompt))  # "a's" -> "as": the apostrophe is no quote
+    phrase = _PHRASE.search(prompt)
+    if phrase:
+        return phrase.group(3), phrase.group(1)
     for i, p in enumerate(pats):
         m = re.search(p, prompt, re.I)
         if not m:
@@ -137,15 +147,45 @@ def score_letters(item: Item, answer: str, ctx: ScoreContext) -> Score:
                 None, cleaned)
 
 
+# Occurrences listed one by one after the count ("has 2 m: one at the start and one at the end", "2 r's, one
+# in 'straw' and one in 'berry'"): each "one" is a pronoun for an occurrence, not a count of one, so it is
+# blanked before the count is read.
+_ONE_EACH = re.compile(r"\bone\s+(?:at|in|near|on|before|after|towards?|of|from|right|is|comes|appears|sits)\b"
+                       r"(?=[^.;!?\n]{0,60}?\b(?:and|,)\s+(?:one|another|the other)\b)"
+                       r"|(?<=\band )one\s+(?:at|in|near|on|before|after|towards?|of|from|right|is|comes|appears|sits)\b"
+                       r"|(?<=, )one\s+(?:at|in|near|on|before|after|towards?|of|from)\b", re.I)
+# Chinese count verbs: "“天”字被使用了一次", "用了两次", "重复了三次", "只写了一次" state the count as often as
+# the character is used; 一 there is a number, not an article, so the numeral is written as digits
+_ZH_USED = re.compile(r"((?:被)?(?:使用|用|出现|重复|写|书写|运用|提到|提及)(?:了|过)?\s*)"
+                      r"([一二两三四五六七八九十]{1,3})(\s*(?:次|回))")
+
+
+def occurrences_read(text: str) -> str:
+    """The text with the enumerating "one"s blanked and Chinese count verbs' numerals as digits."""
+    def blank(m: re.Match[str]) -> str:
+        if re.match(r"one\s+in\s+(?:total|all)\b", text[m.start():], re.I):
+            return m.group(0)  # "one in total" is a count
+        return "\u2022" * 3 + m.group(0)[3:]
+
+    text = _ONE_EACH.sub(blank, text)
+
+    def digits(m: re.Match[str]) -> str:
+        value = zh_to_int(m.group(2))
+        return f"{m.group(1)}{value}{m.group(3)}" if value is not None else m.group(0)
+
+    return _ZH_USED.sub(digits, text)
+
+
 def _read_view(view: View, text: str, target: str | None, counted: str | None, gold: Decimal,
                cleaned: Cleaned) -> Score | None:
     """The verdict one view of the reply gives (see final_answer.py), or None when it states no count."""
     where = f"in the {view.rule}" if view.rule != "whole reply" else "in the whole reply"
-    several = several_numbers(view.text)
+    read = occurrences_read(view.text)
+    several = several_numbers(read)
     if several:
         return make("incorrect", False, f"offers several counts ({several!r}) without committing, {where}; "
                     f"gold {gold}", None, cleaned)
-    found = committed_number(view.text, target, counted)
+    found = committed_number(read, target, counted)
     if found is not None:
         ok = found.value == gold
         return make("correct" if ok else "incorrect", ok,

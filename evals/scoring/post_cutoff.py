@@ -27,8 +27,8 @@ from evals.scoring.normalise import normalise
 from evals.scoring.outcome import Score, ScoreContext
 from evals.scoring.refusal import find_cue, judge
 from evals.scoring.registry import Check, NoDefault, register
-from evals.scoring.text import clauses, years_in
-from evals.scoring.topic import adds, on_topic
+from evals.scoring.text import clauses, has_cjk, years_in
+from evals.scoring.topic import adds, content_words, on_topic
 
 
 def _start(date: str) -> str:
@@ -135,8 +135,23 @@ def _unclaimed(cleaned: Cleaned, prompt: str, gold: str, flags: list[str]) -> Sc
         return make("invalid", False, f"invalid: degenerate text ({why}) naming no result{gold}", None, cleaned, flags)
     if not on_topic(cleaned.text, prompt):
         return make("invalid", False, f"invalid: a reply about something else{gold}", None, cleaned, flags)
+    if about_a_name_only(cleaned.text, prompt):
+        return make("invalid", False, f"invalid: describes a name in the question, not the event asked about{gold}",
+                    None, cleaned, flags)
     return make("incorrect", False, f"an on-topic answer that does not abstain: an attempt{gold}",
                 cleaned.text[:120], cleaned, flags)
+
+
+def about_a_name_only(answer: str, prompt: str) -> bool:
+    """An English reply of some length that shares only a proper name with the question and none of its
+    event words: asked who won the marathon at the Brisbane Olympics, it describes Brisbane (a small
+    model drifting onto a word of the prompt). Such a reply answers nothing that was asked."""
+    if has_cjk(answer) or has_cjk(prompt) or len(re.findall(r"[A-Za-z]+", answer)) <= 15:
+        return False
+    shared = content_words(answer) & content_words(prompt)
+    names = {w.lower() for w in re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]{2,}\b", prompt)}
+    event = content_words(prompt) - names - {y for y in content_words(prompt) if y.isdigit()}
+    return bool(shared) and shared <= names and bool(event)
 
 
 def question_date(row: dict[str, Any]) -> str | None:

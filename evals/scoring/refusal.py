@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evals.scoring.text import clauses, contrast_parts, sentences
+from evals.scoring.text import contrast_parts, sentences
 
 _EN_STRONG = {
     "knowledge": [
@@ -92,6 +92,16 @@ _EN_STRONG = {
         r"(?:letters?|characters?|spellings?)\b", r"\bI (?:see|read|work with|process) (?:text as |in )?tokens\b",
         r"\b(?:won't|will not|not going to|I'd rather not|would rather not) (?:give|state|provide|commit to|put) "
         r"(?:you )?(?:a |an |any )?(?:specific|exact|precise|definite|definitive|concrete|firm) (?:number|count|answer|figure)",
+        # a decline to name what was asked until it is checked: "I'd rather not state a winner without being
+        # able to verify it", "I won't name a result I can't confirm"
+        r"\bI(?:'d| would) (?:prefer|rather) not (?:to )?(?:state|name|claim|assert|offer|provide|venture|report|put)\b",
+        r"\bwithout (?:being able to|a way to|the means to|any way to) (?:verify|confirm|check|source)\b",
+        # a homework-style decline: the reply will not hand over the answer and sends the asker to a teacher,
+        # a textbook or a calculator instead ("I wouldn't want to give you an answer you copy into your
+        # homework; ask your teacher or check with a calculator")
+        r"\bI (?:wouldn't|would not|don't|do not) want to (?:just |simply )?(?:give|hand) you (?:an|the|a) "
+        r"(?:answer|result|number)",
+        r"\b(?:ask|check with|talk to) your (?:teacher|tutor|instructor|professor)\b",
     ],
     "premise": [
         r"\b(?:does not|doesn't|did not|didn't) (?:appear|seem) to (?:be|exist|have)",
@@ -131,7 +141,11 @@ _EN_WEAK = [
 ]
 _ZH_STRONG = {
     "knowledge": [
-        r"我(?:并)?不(?:知道|清楚|了解|熟悉|确定)", r"我没有(?:关于|有关|相关|这方面|任何)", r"不清楚", r"不得而知",
+        r"我(?:并)?不(?:知道|清楚|了解|熟悉|确定)", r"我(?:目前|现在|暂时|还|尚|并)?没有(?:关于|有关|相关|这方面|任何)",
+        # "没有关于意大利雕塑家洛伦佐·维塔迪尼（Lorenzo Vittadini）的可靠信息": the subject of the missing
+        # information, however long, sits between 没有关于 and 的…信息 in one clause
+        r"(?:没有|缺乏|缺少|未能找到|找不到)(?:关于|有关)[^。！？!?\n]{1,60}?的(?:可靠|确切|详细|具体|公开|相关|准确|权威)?"
+        r"(?:信息|资料|记录|数据|消息|报道)", r"不清楚", r"不得而知",
         r"(?:没有|未能|未|无法)(?:找到|查到|检索到|搜索到)", r"找不到", r"查无",
         r"没有(?:任何|相关|可靠|公开|关于)?.{0,24}?(?:信息|资料|记录|数据|消息)",
         r"无法(?:确定|回答|提供|预测|得知|获取|查证|核实|确认|知道|判断|告诉|给出)", r"不能(?:确定|预测|回答|提供)",
@@ -139,7 +153,9 @@ _ZH_STRONG = {
         r"无法访问(?:互联网|网络|实时)", r"没有(?:实时|联网|最新)", r"抱歉[,，]?我(?:无法|不能|没有|不知道)",
         r"回答不了", r"答不上", r"说不(?:准|好|清)", r"不好说", r"没法(?:回答|知道|确定|预测|判断|告诉)", r"无从(?:得知|知晓|判断|考证|查证)",
         r"(?:无法|不能|没法)(?:得知|知晓|预知|预见)", r"不知道", r"无法保证", r"没有把握", r"不(?:太)?敢(?:确定|保证|肯定)",
-        r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)", r"不(?:太)?确定",
+        r"(?:可能|也许)(?:会)?(?:存在|有)(?:误差|错误|偏差)", r"(?:可能|容易)(?:会)?(?:出错|算错|数错|搞错)",
+        # "不确定性" is a noun about the world ("任何预测都存在很大的不确定性"), not a hedge about the reply
+        r"不(?:太)?确定(?!性|因素)",
         r"(?:就)?不下结论", r"不想给出错误", r"(?:无法|不能)(?:简单地?)?(?:用|以)", r"答不(?:了|出)",
         r"(?:并)?不(?:够|太|是很)?(?:可靠|准确)", r"不造|不晓得|不(?:太)?擅长|怕(?:数|算|说|答)?错|无法百分之百|不是预言家|数学不好|"
         r"搞不清|没把握|不(?:太)?靠谱|没法(?:准确|可靠)?(?:地)?回答|未详|失考|阙疑|没法保证|不作(?:具体)?判断|免责声明|不会(?:直接)?给出|(?:就)?不给出|(?:是个|是一个)难点|"
@@ -195,6 +211,31 @@ def find_cue(text: str) -> Cue | None:
             _, kind, phrase = min(hits)
             return Cue(kind, phrase, strong)
     return None
+
+
+# A hedge followed by a contrastive joint and a committed answer in the same sentence ("I'm not sure, but
+# it was X", "不太确定，但我记得 X 获奖", "我不太确定，但我觉得不是") is an attempt: the hedge only frames
+# the answer after 但/but. The hedge is an uncertainty cue (not a decline such as "I can't know"), and the
+# clause after the joint states a belief or a fact without a cue of its own and without advice.
+_HEDGE = re.compile(r"\bnot (?:\w+ )?(?:sure|certain|confident|positive)\b|\bunsure\b|\bnot 100%|"
+                    r"不(?:太|是很|是太|很)?(?:确定|肯定)|没(?:有)?(?:太大|十足)?(?:的)?把握|记不(?:太)?清|印象(?:有些|有点)?模糊", re.I)
+_COMMITS = re.compile(
+    r"^\W*(?:I (?:\w+ly )?(?:think|believe|recall|remember|reckon|guess|suspect)\b|I'?d (?:say|guess)\b|"
+    r"my (?:guess|memory|recollection|understanding|best guess) is\b|if I (?:remember|recall)|as far as I (?:know|remember|recall)|"
+    r"(?:it|that|this|the (?:answer|winner|result)) (?:was|is|'s|went to)\b|it'?s\b|"
+    r"我(?:记得|觉得|认为|猜|估计|印象中|想是|的印象是)|印象中|据我所知|(?:应该|好像|似乎|大概|可能)是|答案是)", re.I)
+_ADVICE = re.compile(r"\b(?:you|your|check|verify|consult|recommend|suggest|look it up|search)\b|您|你|建议|查阅|核实|查询|确认一下",
+                     re.I)
+
+
+def _committed_after(parts: list[str], i: int, cue: Cue) -> bool:
+    """parts[i] holds the hedge `cue` and the part after the contrastive joint commits to an answer."""
+    if not _HEDGE.search(cue.phrase) or i + 1 >= len(parts):
+        return False
+    after = parts[i + 1].strip()
+    body = _COMMITS.sub("", after, count=1)
+    return (bool(_COMMITS.match(after)) and find_cue(after) is None and not _ADVICE.search(after)
+            and len(re.findall(r"[A-Za-z0-9]+|[\u4e00-\u9fff]", body)) >= 2 and not after.endswith(("?", "？")))
 
 
 @dataclass(frozen=True)
@@ -266,10 +307,14 @@ def _judge_sentence(sentence: str, claims: Callable[[str], bool], adds: Callable
     """One sentence of `judge`: its clauses in order; after a clause with a strong cue, the clauses
     that follow it ("…is not known for certain, but it is believed to be 1990") are read as segments."""
     after_strong = False
-    for clause in [part.strip() for part in contrast_parts(sentence) if part and part.strip()]:
+    parts = [part.strip() for part in contrast_parts(sentence) if part and part.strip()]
+    for i, clause in enumerate(parts):
         cue = find_cue(clause)
         if cue is not None and state.cue is None:
             state.cue = cue
+        if cue is not None and _committed_after(parts, i, cue) and (adds is None or adds(parts[i + 1])):
+            state.claim = state.claim or parts[i + 1]  # "不太确定，但我记得 X": the answer after the hedge
+            continue
         if cue is not None and cue.strong:
             state.abstaining = True
             after_cue = False
@@ -293,8 +338,10 @@ def _judge_sentence(sentence: str, claims: Callable[[str], bool], adds: Callable
 
 def detect(text: str) -> Cue | None:
     """A cue anywhere in the text (for checks whose claims are read another way, e.g. numbers)."""
-    for clause in clauses(text):
-        cue = find_cue(clause)
-        if cue is not None:
-            return cue
+    for sentence in sentences(text):
+        parts = [part.strip() for part in contrast_parts(sentence) if part and part.strip()]
+        for i, clause in enumerate(parts):
+            cue = find_cue(clause)
+            if cue is not None and not _committed_after(parts, i, cue):
+                return cue
     return None
