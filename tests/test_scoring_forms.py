@@ -62,7 +62,8 @@ def test_a_continued_dialogue_is_cut_at_the_first_new_question() -> None:
     assert cut_continuation(reply) == "A: 6.5 is larger."
     assert cut_continuation("Q: Which is larger? A: 6.5. Next question: what about 1.1 and 1.01?") == (
         "Q: Which is larger? A: 6.5.")
-    assert cut_continuation("问：6.45和6.5哪个大？\n答：6.5大。\n问：3.3和3.25呢？\n答：3.25大。") == "问：6.45和6.5哪个大？\n答：6.5大。"
+    # a reply that opens by restating the question as a turn: its answer turn is the answer
+    assert cut_continuation("问：6.45和6.5哪个大？\n答：6.5大。\n问：3.3和3.25呢？\n答：3.25大。") == "答：6.5大。"
     assert decimal("Which is larger: 6.45 or 6.5?", reply) == ("correct", "6.5")
 
 
@@ -96,6 +97,12 @@ def test_option_cores_drop_units_only_from_a_single_number() -> None:
     ("两杯奶茶，一杯12.5元，一杯12.45元，哪杯更便宜？", "12.45元那杯更便宜哦～", "correct"),
     ("6.3米和6.25米哪个更长？", "６．３米更长。", "correct"),
     ("-6.05和-6.5哪个大？", "“-6.5”更大，因为6.5＞6.05。", "incorrect"),
+    ("身高1.72米和1.8米谁高？", "1.72米那位高一点吧", "incorrect"),
+    ("Which release came out later, v2.9.1 or v2.10.0?", "v2.10.0 came out after v2.9.1.", "correct"),
+    ("Which tag is newer: v0.8 or v0.12?", "In software versioning v0.8 would come after v0.12, but "
+     "I can't tell which scheme this is.", "abstained"),  # a conditional is no statement
+    ("Is 2.5 smaller than 2.45? Answer yes or no.", "Both look alike at a glance... I'd say no.", "correct"),
+    ("Is 4 bigger than 4.0?", "Precision differs in science. Numerically, however, no: they are equal.", "correct"),
 ])
 def test_everyday_comparisons_are_scored(prompt: str, answer: str, outcome: str) -> None:
     assert decimal(prompt, answer)[0] == outcome

@@ -20,7 +20,9 @@ _LETTER = (r"(?:(?i:final answer|answer|option|choice|答案|选项|选择|应�
            r"[(（\[]?({L})(?![A-Za-z])[)）\]]?|[(（\[]({L})[)）\]]|^\s*({L})\s*(?:[.。)）:：,，]|$))")
 _NEW_TURN = re.compile(
     r"(?im)^\s*(?:Q|Question|Q\d+|Question\s*\d+|User|Human|Student|Next question|Another question|问|问题\s*\d*|"
-    r"用户|下一题|下一个问题|再来一题)\s*[:：.]|(?<=[.!?。！？])\s*(?:Next question|Another question|下一题|下一个问题)\s*[:：]")
+    r"用户|下一题|下一个问题|再来一题)\s*[:：.]|(?<=[.!?。！？])\s*(?:Next question|Next up|Another question|下一题|"
+    r"下一个问题)\s*[:：]")
+_ANSWER_TURN = re.compile(r"(?im)^\s*(?:A|Answer|答)\s*[:：]")
 
 
 _JSON_FIELD = re.compile(r'"(?:final_answer|answer|result|答案|结果)"\s*:\s*"?([^",}\n]*)"?', re.I)
@@ -67,8 +69,15 @@ def json_answer(answer: str) -> str:
 
 
 def cut_continuation(answer: str) -> str:
-    """The reply up to the first new turn it writes itself, once it has said something before it."""
-    for m in _NEW_TURN.finditer(answer):
-        if answer[: m.start()].strip(" \t\n:：-"):
-            return answer[: m.start()].rstrip()
-    return answer
+    """The reply's answer turn: from its "A:"/"答：" when it opens by restating the question as a "Q:"
+    turn, up to the first new turn it writes itself."""
+    opening = _NEW_TURN.match(answer)
+    reply = answer[opening.start():] if opening else answer
+    if opening:
+        turn = _ANSWER_TURN.search(answer, opening.end())
+        if turn and not _NEW_TURN.search(answer, opening.end(), turn.start()):
+            reply = answer[turn.start():]  # "Q: <the question>\nA: …": the question is not the answer
+    for m in _NEW_TURN.finditer(reply):
+        if reply[: m.start()].strip(" \t\n:：-"):
+            return reply[: m.start()].rstrip()
+    return reply

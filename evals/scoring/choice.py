@@ -158,7 +158,7 @@ _YES = r"(?:yes|yeah|correct|true|i think so|是的|是|对|正确)"
 _NO = r"(?:no|nope|not really|false|incorrect|i don't think so|i do not think so|否|不是|不对|不|没有|错误)"
 
 
-_HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i believe|i guess|i'm (?:fairly |pretty |quite )?sure|"
+_HEDGE_HEAD = (r"(?:(?:hi|hello|您好|你好)[!！,，.。\s]*)?(?:(?:i think|i believe|i guess|i'd say|i would say|i'm (?:fairly |pretty |quite )?sure|"
                r"i'm (?:fairly |pretty |quite )?(?:confident|certain)(?: that)?|if i remember correctly|i recall|"
                r"obviously|of course|clearly|definitely|当然|显然|肯定|"
                r"i am (?:fairly |pretty )?sure|probably|likely|definitely|honestly|well|hmm|ok|okay|so|"
@@ -172,7 +172,7 @@ def yes_no_answer(text: str) -> tuple[str, str] | None:
     if m:
         word = m.group(1)
         return ("no" if re.fullmatch(_NO, word) else "yes"), m.group(0)
-    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答曰|答|so|thus|therefore|but|所以|因此|故|不过|但是?)[:：,，\s\"'“*]*"
+    hits = list(re.finditer(rf"(?:answer(?: is)?|答案(?:是|为)?|答曰|答|so|thus|therefore|but|however|i.d say|i would say|所以|因此|故|不过|但是?)[:：,，\s\"'“*]*"
                             rf"{_HEDGE_HEAD}[\"'“*]*"
                             rf"({_YES}|{_NO})(?:\b|[\"'”*,，。.!！\s]|$)", text, re.I))
     if hits:

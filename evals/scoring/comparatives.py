@@ -6,6 +6,7 @@ Real questions and answers compare prices, weights, lengths and temperatures, no
 
 - currency signs and units beside a number go ("$1.09" -> "1.09", "1.85米" -> "1.85", "2.8 m" -> "2.8"), and
   so does the thing it prices or measures when named right after it ("4.05元那支" -> "4.05");
+- a version's "v" goes ("v1.10.0" -> "1.10.0");
 - quotes hugging a number go ('"-5.5"更大' -> "-5.5更大");
 - a comparative of size, price, weight, length or temperature becomes "larger"/"smaller"
   (English) or 大/小 (Chinese, only where it compares: after 更/较/最/哪个/比…, or right after a number).
@@ -30,12 +31,13 @@ _UNIT = re.compile(
 _CLASSIFIER = "[个支瓶杯件种条只本块包袋根张台部款盒位天]"
 _MEASURE = re.compile(rf"(?<=\d)\s?的?(?:那|这){_CLASSIFIER}")
 _DASHES = re.compile(r"-{2,}")  # "答案揭晓——0.1更小" normalised to "--0.1": a dash, not a minus sign
+_VERSION_V = re.compile(r"(?<![A-Za-z])[vV](?=\d+\.\d)")  # "v1.10.0" -> "1.10.0"
 _QUOTE = re.compile(r"[\"'「」『』]+(?=-?\d)|(?<=\d)[\"'「」『』]+(?![A-Za-z])")
 
 _EN = [
     (r"\b(?:costs?|weighs?|measures?)\s+more\b", "is larger"),
-    (r"\b(?:(?:would|will|should|does|did)\s+)?(?:comes?|came|was released|released|ships?|shipped)\s+(?:out\s+)?after\b", "is later than"),
-    (r"\b(?:(?:would|will|should|does|did)\s+)?(?:comes?|came|was released|released|ships?|shipped)\s+(?:out\s+)?before\b", "is earlier than"),
+    (r"\b(?<!would )(?<!might )(?<!could )(?:comes?|came|was released|released|ships?|shipped)\s+(?:out\s+)?after\b", "is later than"),
+    (r"\b(?<!would )(?<!might )(?<!could )(?:comes?|came|was released|released|ships?|shipped)\s+(?:out\s+)?before\b", "is earlier than"),
     (r"\b(?:costs?|weighs?|measures?)\s+less\b", "is smaller"),
     (r"\b(?:most expensive|priciest|costliest|heaviest|longest|tallest|widest|warmest|hottest|deepest|thickest)\b",
      "largest"),
@@ -56,7 +58,8 @@ _ZH_CMP = re.compile(rf"(?:(?<=更)|(?<=较)|(?<=最)|(?<=哪)|(?<=哪{_CLASSIFI
 
 def strip_units(text: str) -> str:
     """Currency signs, units and hugging quotes removed from the numbers in `text`."""
-    return _MEASURE.sub("", _QUOTE.sub("", _UNIT.sub("", _CURRENCY.sub("", _DASHES.sub(" -- ", text)))))
+    out = _CURRENCY.sub("", _DASHES.sub(" -- ", _VERSION_V.sub("", text)))
+    return _MEASURE.sub("", _QUOTE.sub("", _UNIT.sub("", out)))
 
 
 def plain(text: str) -> str:
@@ -70,5 +73,4 @@ def plain(text: str) -> str:
 def option_core(option: str) -> str:
     """The number an option stands for ("1.2 liters" -> "1.2", "¥3.5" -> "3.5"); other options as given."""
     bare = strip_units(option).strip()
-    m = re.fullmatch(rf"[vV]?({_NUM})", bare)  # "v1.10.0" -> "1.10.0"
-    return m.group(1) if m else option
+    return bare if re.fullmatch(_NUM, bare) else option

@@ -34,9 +34,9 @@ def frame_of(prompt: str) -> str | None:
             return "gt"
         if re.search(r"less|fewer|smaller|lower|older|earlier|小于|比.*小|更旧|早", p):
             return "lt"
-    if re.search(r"larger|bigger|greater|higher|newer|later|\bmore\b|哪.?[大新晚]|更大|较大|更新|较新", p):
+    if re.search(r"larger|bigger|greater|higher|newer|later|\bmore\b|(?:哪|谁).?[大新晚]|更大|较大|更新|较新", p):
         return "larger"
-    if re.search(r"smaller|less|fewer|lower|older|earlier|哪.?[小旧早]|更小|较小|更旧", p):
+    if re.search(r"smaller|less|fewer|lower|older|earlier|(?:哪|谁).?[小旧早]|更小|较小|更旧", p):
         return "smaller"
     return None
 
