@@ -22,6 +22,8 @@ from evals.scoring.refusal import detect
 from evals.scoring.registry import Check, NoDefault, register
 
 _QUOTED = r"['\"‘“「]?([^\s'\"’”」]+?)['\"’”」]?"
+# the word qualified in the prompt: "the made-up word 'zazzlewop'", "the invented word", "the nonsense word"
+_WORD_ADJ = r"(?:(?:made-up|made up|invented|nonsense|fake|fictional|imaginary|silly|English|long|following)\s+)?"
 
 
 def _absent(text: str, target: str | None) -> str | None:
@@ -66,10 +68,10 @@ def parse_prompt(prompt: str) -> tuple[str, str] | None:
     """(text, character) from a letter-count question, in the phrasings the suite and common users use."""
     pats = [
         rf"letter\s+{_QUOTED}\s+(?:appear|occur)s?\s+in\s+(?:the\s+word\s+)?{_QUOTED}[?？.]",
-        rf"how many\s+{_QUOTED}(?:'s|s)?\s+(?:are|is)\s+(?:there\s+)?in\s+(?:the\s+word\s+)?{_QUOTED}[?？.]",
+        rf"how many\s+{_QUOTED}(?:'s|s)?\s+(?:are|is)\s+(?:there\s+)?in\s+(?:the\s+{_WORD_ADJ}word\s+)?{_QUOTED}[?？.]",
         rf"count the letter\s+{_QUOTED}\s+in\s+{_QUOTED}\.",
         rf"in the word\s+{_QUOTED},\s+how many times does\s+{_QUOTED}\s+occur",
-        rf"how many\s+{_QUOTED}(?:'s|s)?\s+(?:are|is)\s+in\s+{_QUOTED}",
+        rf"how many\s+{_QUOTED}(?:'s|s)?\s+(?:are|is)\s+in\s+(?:the\s+{_WORD_ADJ}word\s+)?{_QUOTED}",
         rf"单词\s*{_QUOTED}\s*(?:里|中)有(?:几|多少)个字母\s*{_QUOTED}",
         rf"{_QUOTED}\s*这个单词中字母\s*{_QUOTED}\s*出现",
         rf"单词\s*{_QUOTED}\s*中有多少个字母\s*{_QUOTED}",
@@ -91,7 +93,7 @@ def parse_prompt(prompt: str) -> tuple[str, str] | None:
         word, char = (b, a) if len(a) == 1 and len(b) > 1 else (a, b)
         if i == 3:
             word, char = a, b
-        if len(char) == 1 and not re.search(r"\s", word):
+        if len(char) == 1 and len(word) > 1 and not re.search(r"\s", word):  # a lazy match of one letter is no word
             return word, char
     return _loose_prompt(prompt)
 
@@ -160,8 +162,31 @@ _ZH_USED = re.compile(r"((?:被)?(?:使用|用|出现|重复|写|书写|运用|�
                       r"([一二两三四五六七八九十]{1,3})(\s*(?:次|回))")
 
 
-def occurrences_read(text: str) -> str:
-    """The text with the enumerating "one"s blanked and Chinese count verbs' numerals as digits."""
+# class: a count given only as a markdown table's total row ("| **Total** | **3** |", "| 合计 | 3 |"): the
+# total row is the answer, written as "Total: 3" so the answer readers see it
+_TOTAL_ROW = re.compile(r"(?m)^\s*\|\s*(total|sum|in total|合计|总计|共计|总数)\s*\|\s*(?:[^|\n]*\|\s*)*?(\d+)\s*\|?\s*$",
+                        re.I)
+# class: financial (anti-fraud) number words 壹贰叁 ("答：叁个。") are the plain numerals 一二三
+_FINANCIAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六七八九十")
+# class: a count of something other than the letter, in an off-topic advice or tips list ("以下是通往成功的
+# 五个建议", "here are five tips"): the number counts the advice, it is no letter count
+_ADVICE_COUNT = re.compile(r"([一二两三四五六七八九十]|\d+)\s*(?:个|条|种|点|步)\s*(?:建议|方法|秘诀|技巧|步骤|原因|要点|办法|"
+                           r"习惯|好处|小贴士|诀窍|途径|方面)|\b(\d+|three|four|five|six|seven|eight|nine|ten)\s+"
+                           r"(?:\w+\s+)?(?:tips|ways|ideas|steps|reasons|habits|tricks|secrets)\b", re.I)
+# class: a clause about another letter ("committee有3个t，m也是两个", "and the m is also two"): its count is
+# not the asked letter's, so the clause is blanked when the asked letter is not in it
+_OTHER_SUBJECT = re.compile(r"(?:(?<=[，,;；。])|(?<=\band )|(?<=\bthe ))\s*['\"“]?([A-Za-z])['\"”]?\s*"
+                            r"(?:也|还|则|呢|的话)?\s*(?:也|还)?(?:是|有|出现|is also|also has|is|has)[^，,;；。.!?\n]*")
+
+
+def occurrences_read(text: str, target: str | None = None) -> str:
+    """The text with the enumerating "one"s blanked and Chinese count verbs' numerals as digits; a table's
+    total row as "Total: N"; financial numerals as plain ones; advice counts and other letters' clauses blanked."""
+    text = _TOTAL_ROW.sub(lambda m: f"Total: {m.group(2)}", text.translate(_FINANCIAL))
+    text = _ADVICE_COUNT.sub(lambda m: "\u2022" * len(m.group(0)), text)
+    if target and len(target) == 1 and target.isascii():
+        text = _OTHER_SUBJECT.sub(lambda m: m.group(0) if m.group(1).lower() == target.lower()
+                                  else "\u2022" * len(m.group(0)), text)
     def blank(m: re.Match[str]) -> str:
         if re.match(r"one\s+in\s+(?:total|all)\b", text[m.start():], re.I):
             return m.group(0)  # "one in total" is a count
@@ -176,12 +201,26 @@ def occurrences_read(text: str) -> str:
     return _ZH_USED.sub(digits, text)
 
 
+# class: naming several candidates with "either … or" ("it's either 1 or 2 depending on how you spell it"):
+# no committed count, scored incorrect like "1个或2个"
+_EITHER = re.compile(r"\beither\s+(\d+|one|two|three|four|five|six|zero)\s+or\s+(\d+|one|two|three|four|five|six|zero)\b"
+                     r"|(\d+|[一二两三四五六])\s*(?:个)?\s*(?:或者?|还是|或是)\s*(\d+|[一二两三四五六])\s*(?:个|吧|$)", re.I)
+
+
+def _either(text: str) -> str | None:
+    for m in _EITHER.finditer(text):
+        a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if a.lower() != b.lower():
+            return m.group(0)
+    return None
+
+
 def _read_view(view: View, text: str, target: str | None, counted: str | None, gold: Decimal,
                cleaned: Cleaned) -> Score | None:
     """The verdict one view of the reply gives (see final_answer.py), or None when it states no count."""
     where = f"in the {view.rule}" if view.rule != "whole reply" else "in the whole reply"
-    read = occurrences_read(view.text)
-    several = several_numbers(read)
+    read = occurrences_read(view.text, target)
+    several = several_numbers(read) or _either(read)
     if several:
         return make("incorrect", False, f"offers several counts ({several!r}) without committing, {where}; "
                     f"gold {gold}", None, cleaned)

@@ -24,7 +24,8 @@ _EN_STRONG = {
         r"\bI (?:do not|don't|dont) (?:know|have (?:any |enough |specific |reliable |real-time |current |up-to-date )?"
         r"(?:information|info|details|data|knowledge|records?|access))",
         r"\bI (?:do not|don't) have (?:any )?(?:information|details|data)",
-        r"\bI(?: a|')m not (?:aware|familiar|sure|certain)\b", r"\bI am not (?:aware|familiar|sure|certain)\b",
+        r"\bI(?: a|')m not (?:aware|familiar|sure|certain)\b(?!\s+(?:why|how come))",
+        r"\bI am not (?:aware|familiar|sure|certain)\b(?!\s+(?:why|how come))",
         r"\bnot (?:aware|familiar) (?:of|with) (?:any|a|an|this|that|the)\b",
         r"\bI (?:could not|couldn't|can't|cannot|was unable to|am unable to|wasn't able to) "
         r"(?:find|locate|identify|verify|confirm|determine|provide|answer|know|say|tell|predict|access|give|"
@@ -40,7 +41,9 @@ _EN_STRONG = {
         r"\b(?:impossible|not possible) (?:for me )?to (?:know|predict|say|determine|tell)",
         r"\bI (?:can(?:no|')t|cannot) (?:see|browse|access) (?:the )?(?:internet|future|web|real-time)",
         r"\bunknown to me\b", r"\bI don't have the answer\b", r"\bI'm afraid I (?:don't|do not|can't|cannot)\b",
-        r"^\W*(?:no idea|not sure|dunno|no clue|unknown|can't say|cannot say|hard to say|who knows)\b",
+        # "Not sure why half this thread is saying X. It's Y.": "not sure why/how come" is puzzlement about
+        # other people, not a hedge about the reply
+        r"^\W*(?:no idea|not sure|dunno|no clue|unknown|can't say|cannot say|hard to say|who knows)\b(?!\s+(?:why|how come))",
         r"\b(?:I have|I've got) no (?:idea|clue)\b", r"\bI (?:really |honestly )?(?:do not|don't|dont) know\b",
         r"\bI (?:can't|cannot|can not) (?:really |reliably |accurately )?(?:answer|know|tell|say)\b",
         r"\bI(?:'m| am) not (?:able|in a position) to (?:answer|say|know|tell|predict|determine|verify)",
@@ -50,7 +53,8 @@ _EN_STRONG = {
         r"\b(?:nothing|no results?) (?:came up|turned up|was found|found)\b",
         r"\b(?:there is|there's|there was|I know of|I'm aware of) no (?:one|person|\w+) (?:named|called|by the name)",
         r"\b(?:never|not) (?:heard of|come across|came across|seen)\b", r"\bdoesn't ring a bell\b",
-        r"\bI(?:'m| am) (?:\w+ly )?(?:not|not really|not very) (?:confident|comfortable|certain|sure)\b",
+        r"\bI(?:'m| am) (?:\w+ly )?(?:not|not really|not very) (?:confident|comfortable|certain|sure)\b"
+        r"(?!\s+(?:why|how come))",
         r"\bI (?:can't|cannot|can not|couldn't|could not) (?:\w+ly )?(?:compare|count|tell|say|answer|determine|"
         r"guarantee|verify|confirm|be sure|know)\b", r"\b(?:can't|cannot|can not) guarantee\b",
         r"\bI(?:'d| would) (?:prefer|rather) not (?:to )?(?:give|answer|say|guess|speculate|commit)",
@@ -172,7 +176,11 @@ _ZH_STRONG = {
         r"(?:不能|无法|不可以)透露", r"(?:训练数据|知识截止(?:日期)?|知识范围)之后",
         # "我无法“看到”单个字母，所以数不了", "这个我就不给具体数字了"
         r"(?:无法|不能|没法|没办法)\s*[\"“]?(?:看到|看见|看清|识别|分辨)[\"”]?\s*(?:单个|每个|具体|逐个)?的?(?:字母|字符|字)",
-        r"(?:数|算|比较?|统计|判断|计算)不(?:了|出)", r"不给(?:你|您)?(?:出)?(?:具体|确切|准确|明确)?的?(?:数字|答案|数目|结果|数)",
+        r"(?:数|算|比较?|统计|判断|计算)不(?:了|出)",
+        # a chat bot's "can't do this yet" ("这个我暂时还不会哦，要不您换个问题试试"), and a reply that dares not
+        # answer ("这种题我每次都数错，不敢回答了")
+        r"(?:暂时|目前|现在)?还不会(?:哦|呢|呀|啊|这个|这种|做|算|回答)?|(?:换|问)(?:一)?个(?:别的)?问题(?:试试|吧)",
+        r"不敢(?:回答|作答|答|说|下结论)", r"不给(?:你|您)?(?:出)?(?:具体|确切|准确|明确)?的?(?:数字|答案|数目|结果|数)",
     ],
     "premise": [
         r"尚未(?:举行|发生|揭晓|确定|公布|举办|到来|开始|颁发|进行|决出)", r"还(?:没有|未)(?:举行|发生|揭晓|确定|公布|举办|到来|开始|颁发|进行|决出)",
